@@ -28,6 +28,8 @@ class CodecError(ConstructError):
         self.reason = reason
         self.path = path
         super().__init__(self._render())
+        # construct's base class resets `path`; keep ours.
+        self.path = path
 
     def _render(self) -> str:
         return f"{self.path}: {self.reason}" if self.path else self.reason

@@ -1,0 +1,65 @@
+"""Compiler diagnostics: every error names ``file:line:col`` and a fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Pos", "SpecError", "SpecErrors"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A place in a spec file; line and column count from 1."""
+
+    file: str
+    line: int
+    col: int
+    source: str = field(default="", repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def source_line(self) -> str:
+        lines = self.source.splitlines()
+        if 1 <= self.line <= len(lines):
+            return lines[self.line - 1]
+        return ""
+
+
+class SpecError(Exception):
+    """One problem in a spec file.
+
+    Attributes:
+        pos: Where the problem is.
+        message: What is wrong.
+        hint: How to fix it.
+    """
+
+    def __init__(self, pos: Pos, message: str, hint: str = "") -> None:
+        self.pos = pos
+        self.message = message
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Return the diagnostic as the compiler prints it."""
+        text = f"{self.pos}: error: {self.message}"
+        line = self.pos.source_line()
+        if line:
+            caret = " " * (self.pos.col - 1) + "^"
+            text += f"\n    {line.expandtabs(1)}\n    {caret}"
+        if self.hint:
+            text += f"\n  fix: {self.hint}"
+        return text
+
+
+class SpecErrors(Exception):  # noqa: N818 - a batch of SpecError
+    """Several problems found in one compile, in source order."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.pos.file, e.pos.line, e.pos.col))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Return all diagnostics, one block each."""
+        return "\n".join(e.render() for e in self.errors)

@@ -1,0 +1,911 @@
+"""The model as Python source: straight-line parse and build functions.
+
+Each spec type becomes a ``_parse_Name(buf, pos, end, ctx)`` function that
+returns ``(value, new_pos)`` and never reads past ``end``, and a
+``_build_Name(value, out, ctx)`` function that appends to a ``bytearray``.
+Every bound, exact-consumption and element-multiple check the RFC demands is
+written out inline, so the fast path is the only path. The functions keep the
+name of the member being worked on in a local ``f``; a failure deeper down
+gets that name prefixed, which yields paths such as
+``ClientHello.extensions[2].extension_data``.
+
+This module decides the code; ``templates/module.py.j2`` only lays it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from tlsspec.codegen.model import (
+    AliasType,
+    Arm,
+    CipheredMember,
+    Constant,
+    EnumType,
+    FieldMember,
+    IntType,
+    Member,
+    Module,
+    OpaqueType,
+    OptionalMember,
+    SelectMember,
+    SelectType,
+    SignedMember,
+    Spec,
+    StructType,
+    TypeDef,
+    TypeExpr,
+    Vector,
+    python_name,
+)
+
+__all__ = ["EnumView", "ModuleView", "TypeView", "module_view"]
+
+_INT_READ = {
+    1: "buf[{p}]",
+    2: "(buf[{p}] << 8) | buf[{p} + 1]",
+    3: "int.from_bytes(buf[{p}:{p} + 3], 'big')",
+    4: "_c.U32(buf, {p})[0]",
+    8: "_c.U64(buf, {p})[0]",
+}
+_INT_PACK = {
+    2: "_c.P16({x})",
+    3: "{x}.to_bytes(3, 'big')",
+    4: "_c.P32({x})",
+    8: "_c.P64({x})",
+}
+_LIST_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+@dataclass
+class EnumView:
+    name: str
+    spec_name: str
+    module: str
+    text: str
+    width: int
+    members: list[tuple[str, int]]
+    ranges: list[tuple[str, int, int]]
+
+
+@dataclass
+class TypeView:
+    name: str
+    spec_name: str
+    text: str
+    parse_lines: list[str]
+    build_lines: list[str]
+    public: bool
+    size: int | None
+    params: list[str]
+    defaults: list[tuple[str, str]]
+    enum_params: list[tuple[str, str]]
+    doc: str
+
+
+@dataclass
+class ConstView:
+    name: str
+    text: str
+    value: str
+
+
+@dataclass
+class ModuleView:
+    name: str
+    spec_file: str
+    sha256: str
+    imports: list[tuple[str, list[str]]]
+    items: list[EnumView | TypeView | ConstView]
+    exports: list[str]
+    ranges: list[tuple[str, list[tuple[str, int, int]]]]
+
+
+def _unalias_scalar(texpr: TypeExpr) -> TypeDef | None:
+    """The int or enum type behind a scalar type expression, if any."""
+    t: TypeDef = texpr.base
+    if texpr.vector is not None:
+        return None
+    while isinstance(t, AliasType) and t.target is not None:
+        if t.target.vector is not None:
+            return None
+        t = t.target.base
+    return t if isinstance(t, IntType | EnumType) else None
+
+
+class _Code:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 1
+        self.temps = 0
+
+    def __call__(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self(header)
+        self.depth += 1
+        yield
+        self.depth -= 1
+
+    def temp(self, stem: str) -> str:
+        self.temps += 1
+        return f"{stem}{self.temps}"
+
+
+@dataclass
+class _Ctx:
+    """Where generated statements put a member's value."""
+
+    target: str  # Container variable receiving named members
+    path: str  # path prefix for `f`
+    lim: str  # variable holding the current parse limit
+
+
+@dataclass
+class _Emitter:
+    spec: Spec
+    module: Module
+    refs: dict[str, set[str]] = field(default_factory=dict)
+
+    # -- naming ------------------------------------------------------------
+
+    def ref(self, t: TypeDef, what: str) -> str:
+        """Name of a type's enum class or function, importing it if needed."""
+        if isinstance(t, EnumType):
+            name = t.pyname if what == "class" else f"_{t.pyname}_get"
+        else:
+            name = f"_{what}_{t.pyname.replace('.', '__')}"
+        if t.module and t.module != self.module.name:
+            self.refs.setdefault(t.module, set()).add(name)
+        return name
+
+    # -- parse -------------------------------------------------------------
+
+    def parse_function(self, t: TypeDef) -> list[str]:
+        lines = self._parse_function(t)
+        body = "\n".join(lines)
+        # Drop set-up lines whose variable the body never reads.
+        if "tr.append" not in body:
+            lines = [ln for ln in lines if ln.strip() != 'tr = ctx.get("_trace")']
+        if 'r["' not in body and "return r," not in body:
+            lines = [ln for ln in lines if ln.strip() != "r = _Container()"]
+        return lines
+
+    def _parse_function(self, t: TypeDef) -> list[str]:
+        if isinstance(t, StructType) and not t.attribute and not t.members:
+            return ["    return _Container(), pos"]
+        code = _Code()
+        code.depth = 1
+        if isinstance(t, AliasType):
+            assert t.target is not None
+            code('f = ""')
+            with code.block("try:"):
+                self.parse_texpr(code, t.target, "v", "end")
+                code("return v, pos")
+            self.parse_except(code)
+            return code.lines
+        if isinstance(t, SelectType):
+            assert t.select is not None
+            code('f = ""')
+            code("r = _Container()")
+            code('tr = ctx.get("_trace")')
+            with code.block("try:"):
+                sel = t.select
+                self.parse_select(code, sel, _Ctx("r", "", "end"), value_var="v")
+                code("return v, pos")
+            self.parse_except(code)
+            return code.lines
+        assert isinstance(t, StructType)
+        code('f = ""')
+        code("r = _Container()")
+        if not t.attribute:
+            code('tr = ctx.get("_trace")')
+        with code.block("try:"):
+            if t.attribute:
+                code("r = buf[pos:end]")
+                code("return r, end")
+            else:
+                self.parse_members(code, t, t.members, _Ctx("r", "", "end"))
+                code("return r, pos")
+        self.parse_except(code)
+        return code.lines
+
+    def parse_except(self, code: _Code) -> None:
+        with code.block("except _DecodeError as e:"):
+            code("e.prefix(f)")
+            code("raise")
+
+    def parse_members(
+        self, code: _Code, owner: StructType | None, members: list[Member], ctx: _Ctx
+    ) -> None:
+        for m in members:
+            self.parse_member(code, owner, m, ctx)
+
+    def set_path(self, code: _Code, ctx: _Ctx, name: str) -> None:
+        path = f"{ctx.path}.{name}" if ctx.path else name
+        code(f'f = "{path}"')
+
+    def trace(self, code: _Code, name: str) -> None:
+        # `tlsspec parse` asks for field offsets through ctx["_trace"].
+        if name:
+            code("if tr is not None:")
+            code(f'    tr.append(("{name}", pos))')
+
+    def parse_member(
+        self, code: _Code, owner: StructType | None, m: Member, ctx: _Ctx
+    ) -> None:
+        if isinstance(m, FieldMember):
+            self.set_path(code, ctx, m.name)
+            self.trace(code, m.name)
+            var = f"v_{python_name(m.name)}"
+            lim = ctx.lim
+            if m.bounds is not None:
+                lim = self.open_bound(code, f"v_{python_name(m.bounds)}", ctx.lim)
+            self.parse_texpr(code, m.texpr, var, lim)
+            if m.fixed is not None:
+                n = len(m.fixed)
+                code(f"if buf[pos - {n}:pos] != {m.fixed!r}:")
+                code(f"    raise _c.fixed_mismatch(buf, pos - {n}, {m.fixed!r})")
+            if m.bounds is not None:
+                self.close_bound(code, lim)
+            code(f'{ctx.target}["{m.name}"] = {var}')
+            if owner is not None and m.name in owner.exports:
+                code(f'ctx = {{**ctx, "{m.name}": {var}}}')
+        elif isinstance(m, SelectMember):
+            self.set_path(code, ctx, m.name or "")
+            self.trace(code, m.name or "")
+            self.parse_select(code, m, ctx)
+        elif isinstance(m, OptionalMember):
+            with code.block(f"if pos < {ctx.lim}:"):
+                self.parse_members(code, owner, m.members, ctx)
+            with code.block("else:"):
+                for name in _member_names(m.members):
+                    code(f'{ctx.target}["{name}"] = None')
+        elif isinstance(m, CipheredMember):
+            self.set_path(code, ctx, m.name)
+            self.trace(code, m.name)
+            code(f'{ctx.target}["{m.name}"] = buf[pos:{ctx.lim}]')
+            code(f"pos = {ctx.lim}")
+        elif isinstance(m, SignedMember):
+            target = ctx.target
+            if m.name is not None:
+                self.set_path(code, ctx, m.name)
+                self.trace(code, m.name)
+                target = code.temp("s")
+                code(f"{target} = _Container()")
+            self.parse_texpr(code, m.algorithm, "alg", ctx.lim)
+            code(f'{target}["algorithm"] = alg')
+            sig = TypeExpr(
+                OpaqueType("opaque", "", None),
+                Vector("var", floor=0, ceiling=0xFFFF, width=2),
+            )
+            self.parse_texpr(code, sig, "sig", ctx.lim)
+            code(f'{target}["signature"] = sig')
+            if m.name is not None:
+                code(f'{ctx.target}["{m.name}"] = {target}')
+
+    def open_bound(self, code: _Code, length: str, lim: str) -> str:
+        sub = code.temp("stop")
+        code(f"{sub} = pos + {length}")
+        code(f"if {sub} > {lim}:")
+        code(f"    raise _c.overrun(pos, {length}, {lim})")
+        return sub
+
+    def close_bound(self, code: _Code, sub: str) -> None:
+        code(f"if pos != {sub}:")
+        code(f"    raise _c.trailing(pos, {sub})")
+
+    def tag_expr(self, code: _Code, sel: SelectMember, building: bool) -> str:
+        tag = sel.tag
+        if tag.kind == "field":
+            return f"v_{python_name(tag.name)}"
+        fn = "_c.build_param" if building else "_c.param"
+        return f'{fn}(ctx, "{tag.name}")'
+
+    def parse_select(
+        self, code: _Code, sel: SelectMember, ctx: _Ctx, value_var: str | None = None
+    ) -> None:
+        lim = ctx.lim
+        sub = None
+        if sel.vector is not None:
+            n = code.temp("n")
+            self.read_int(code, sel.vector.width, n, lim)
+            self.check_bounds(code, n, sel.vector)
+            sub = self.open_bound(code, n, lim)
+        elif sel.bounds is not None:
+            sub = self.open_bound(code, f"v_{python_name(sel.bounds)}", lim)
+        inner_lim = sub or lim
+        tag = code.temp("t")
+        code(f"{tag} = {self.tag_expr(code, sel, False)}")
+        out = value_var or (f"v_{python_name(sel.name)}" if sel.name else None)
+        first = True
+        default_arm: Arm | None = None
+        for arm in sel.arms:
+            if arm.is_default:
+                default_arm = arm
+                if not arm.labels:
+                    continue
+            cond = self.arm_condition(tag, arm)
+            with code.block(f"{'if' if first else 'elif'} {cond}:"):
+                self.parse_arm(code, sel, arm, ctx, out, inner_lim)
+            first = False
+        if default_arm is not None:
+            if first:
+                self.parse_arm(code, sel, default_arm, ctx, out, inner_lim)
+            else:
+                with code.block("else:"):
+                    self.parse_arm(code, sel, default_arm, ctx, out, inner_lim)
+        else:
+            assert sel.tag.enum is not None
+            if first:
+                code(f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")')
+            else:
+                with code.block("else:"):
+                    code(f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")')
+        if sub is not None:
+            self.close_bound(code, sub)
+        if sel.name is not None and value_var is None:
+            code(f'{ctx.target}["{sel.name}"] = {out}')
+
+    def arm_condition(self, tag: str, arm: Arm) -> str:
+        if len(arm.labels) == 1:
+            return f"{tag} == {arm.labels[0]}"
+        return f"{tag} in ({', '.join(str(v) for v in arm.labels)})"
+
+    def parse_arm(
+        self,
+        code: _Code,
+        sel: SelectMember,
+        arm: Arm,
+        ctx: _Ctx,
+        out: str | None,
+        lim: str,
+    ) -> None:
+        if arm.rest_opaque:
+            code(f"{out or '_'} = buf[pos:{lim}]")
+            code(f"pos = {lim}")
+            return
+        if isinstance(arm.single, TypeExpr):
+            self.parse_texpr(code, arm.single, out or "_", lim)
+            return
+        if isinstance(arm.single, SelectMember):
+            self.parse_select(
+                code, arm.single, _Ctx(ctx.target, ctx.path, lim), value_var=out
+            )
+            return
+        if out is not None:
+            code(f"{out} = _Container()")
+            inner = _Ctx(
+                out, f"{ctx.path}.{sel.name}" if ctx.path else (sel.name or ""), lim
+            )
+        else:
+            inner = _Ctx(ctx.target, ctx.path, lim)
+        self.parse_members(code, None, arm.members, inner)
+        if not arm.members:
+            code("pass")
+
+    def read_int(self, code: _Code, width: int, var: str, lim: str) -> None:
+        code(f"if pos + {width} > {lim}:")
+        code(f"    raise _c.short(pos, {width}, {lim})")
+        code(f"{var} = {_INT_READ[width].format(p='pos')}")
+        code(f"pos += {width}")
+
+    def check_bounds(self, code: _Code, n: str, vec: Vector) -> None:
+        conds = []
+        if vec.floor > 0:
+            conds.append(f"{n} < {vec.floor}")
+        if vec.ceiling < 256**vec.width - 1:
+            conds.append(f"{n} > {vec.ceiling}")
+        if conds:
+            code(f"if {' or '.join(conds)}:")
+            code(f"    raise _c.out_of_bounds(pos, {n}, {vec.floor}, {vec.ceiling})")
+
+    def size_expr(self, vec: Vector, building: bool = False) -> str:
+        assert vec.size is not None
+        if vec.size.kind == "const":
+            return str(vec.size.value)
+        if vec.size.kind == "field":
+            return f"v_{python_name(vec.size.name)}"
+        fn = "_c.build_param" if building else "_c.param"
+        return f'{fn}(ctx, "{vec.size.name}")'
+
+    def parse_texpr(self, code: _Code, texpr: TypeExpr, var: str, lim: str) -> None:
+        vec = texpr.vector
+        base = texpr.base
+        if vec is None:
+            scalar = _unalias_scalar(texpr)
+            if scalar is not None and (isinstance(scalar, IntType) or scalar.module):
+                self.read_int(code, scalar.size or 1, var, lim)
+                if isinstance(scalar, EnumType):
+                    get = self.ref(scalar, "get")
+                    code(f"{var} = {get}({var}, {var})")
+                return
+            fn = self.ref(base, "parse")
+            code(f"{var}, pos = {fn}(buf, pos, {lim}, ctx)")
+            return
+        if vec.kind == "fixed":
+            n = self.size_expr(vec)
+            if vec.size is not None and vec.size.kind != "const":
+                nv = code.temp("n")
+                code(f"{nv} = {n}")
+                n = nv
+            stop = code.temp("stop")
+            code(f"{stop} = pos + {n}")
+            code(f"if {stop} > {lim}:")
+            code(f"    raise _c.short(pos, {n}, {lim})")
+        else:
+            n = code.temp("n")
+            self.read_int(code, vec.width, n, lim)
+            self.check_bounds(code, n, vec)
+            stop = code.temp("stop")
+            code(f"{stop} = pos + {n}")
+            code(f"if {stop} > {lim}:")
+            code(f"    raise _c.overrun(pos, {n}, {lim})")
+        self.parse_elements(code, base, var, n, stop)
+
+    def parse_elements(
+        self, code: _Code, elem: TypeDef, var: str, n: str, stop: str
+    ) -> None:
+        if isinstance(elem, OpaqueType):
+            code(f"{var} = buf[pos:{stop}]")
+            code(f"pos = {stop}")
+            return
+        scalar = _unalias_scalar(TypeExpr(elem))
+        if scalar is not None and scalar.size in _LIST_FMT:
+            width = scalar.size
+            if width > 1:
+                code(f"if {n} % {width}:")
+                code(f"    raise _c.not_multiple(pos, {n}, {width})")
+            if width == 1:
+                code(f"{var} = list(buf[pos:{stop}])")
+            else:
+                fmt = f'f">{{{n} // {width}}}{_LIST_FMT[width]}"'
+                code(f"{var} = list(_c.unpack({fmt}, buf, pos))")
+            if isinstance(scalar, EnumType):
+                get = self.ref(scalar, "get")
+                code(f"{var} = [{get}(x, x) for x in {var}]")
+            code(f"pos = {stop}")
+            return
+        size = elem.size
+        if size:
+            code(f"if {n} % {size}:")
+            code(f"    raise _c.not_multiple(pos, {n}, {size})")
+        item = code.temp("item")
+        code(f"{var} = []")
+        with code.block(f"while pos < {stop}:"):
+            with code.block("try:"):
+                self.parse_texpr(code, TypeExpr(elem), item, stop)
+            with code.block("except _DecodeError as e:"):
+                code(f'e.prefix(f"[{{len({var})}}]")')
+                code("raise")
+            code(f"{var}.append({item})")
+
+    # -- build -------------------------------------------------------------
+
+    def build_function(self, t: TypeDef) -> list[str]:
+        if isinstance(t, StructType) and not t.attribute and not t.members:
+            return ["    del value, out, ctx  # an empty struct has no bytes"]
+        code = _Code()
+        code('f = ""')
+        with code.block("try:"):
+            if isinstance(t, AliasType):
+                assert t.target is not None
+                self.build_texpr(code, t.target, "value")
+            elif isinstance(t, SelectType):
+                assert t.select is not None
+                self.build_select(
+                    code, t.select, _Ctx("value", "", ""), value_expr="value"
+                )
+            else:
+                assert isinstance(t, StructType)
+                if t.attribute:
+                    code("out += value")
+                else:
+                    self.build_members(code, t, t.members, _Ctx("value", "", ""))
+        with code.block("except _CodecError as e:"):
+            code("e.prefix(f)")
+            code("raise")
+        with code.block("except _c.BUILD_FAILURES as e:"):
+            code("raise _c.encode_failure(f, e) from None")
+        return code.lines
+
+    def build_members(
+        self, code: _Code, owner: StructType | None, members: list[Member], ctx: _Ctx
+    ) -> None:
+        pending: dict[str, tuple[str, int]] = {}
+        for m in members:
+            self.build_member(code, owner, m, ctx, pending)
+
+    def build_member(
+        self,
+        code: _Code,
+        owner: StructType | None,
+        m: Member,
+        ctx: _Ctx,
+        pending: dict[str, tuple[str, int]],
+    ) -> None:
+        src = ctx.target
+        if isinstance(m, FieldMember):
+            self.set_path(code, ctx, m.name)
+            var = f"v_{python_name(m.name)}"
+            if m.computed:
+                scalar = _unalias_scalar(m.texpr)
+                assert scalar is not None
+                width = scalar.size or 1
+                mark = f"at_{python_name(m.name)}"
+                code(f"{mark} = len(out)")
+                code(f"out += bytes({width})")
+                pending[m.name] = (mark, width)
+                return
+            if m.fixed is not None:
+                code(f'{var} = {src}.get("{m.name}")')
+                with code.block(f"if {var} is None:"):
+                    code(f"out += {m.fixed!r}")
+                with code.block("else:"):
+                    mark = code.temp("at")
+                    code(f"{mark} = len(out)")
+                    self.build_texpr(code, m.texpr, var)
+                    code(f"if out[{mark}:] != {m.fixed!r}:")
+                    code(f"    raise _c.fixed_differs({m.fixed!r})")
+                return
+            code(f'{var} = {src}["{m.name}"]')
+            if m.bounds is not None:
+                mark, width = pending.pop(m.bounds)
+                start = code.temp("start")
+                code(f"{start} = len(out)")
+                self.build_texpr(code, m.texpr, var)
+                self.backpatch(code, mark, width, f"len(out) - {start}")
+            elif self.sized_by_field(m, pending):
+                # `opaque fragment[TLSPlaintext.length]`: the length field
+                # before it takes this field's size.
+                assert m.texpr.vector is not None and m.texpr.vector.size
+                mark, width = pending.pop(m.texpr.vector.size.name)
+                start = code.temp("start")
+                code(f"{start} = len(out)")
+                if isinstance(m.texpr.base, OpaqueType):
+                    code(f"out += {var}")
+                else:
+                    self.build_elements(code, m.texpr.base, var)
+                self.backpatch(code, mark, width, f"len(out) - {start}")
+            else:
+                self.build_texpr(code, m.texpr, var)
+            if owner is not None and m.name in owner.exports:
+                code(f'ctx = {{**ctx, "{m.name}": {var}}}')
+        elif isinstance(m, SelectMember):
+            self.set_path(code, ctx, m.name or "")
+            if m.bounds is not None:
+                mark, width = pending.pop(m.bounds)
+                start = code.temp("start")
+                code(f"{start} = len(out)")
+                self.build_select(code, m, ctx)
+                self.backpatch(code, mark, width, f"len(out) - {start}")
+            else:
+                self.build_select(code, m, ctx)
+        elif isinstance(m, OptionalMember):
+            names = _member_names(m.members)
+            first = names[0] if names else None
+            with code.block(f'if {src}.get("{first}") is not None:'):
+                self.build_members(code, owner, m.members, ctx)
+        elif isinstance(m, CipheredMember):
+            self.set_path(code, ctx, m.name)
+            code(f'out += {src}["{m.name}"]')
+        elif isinstance(m, SignedMember):
+            holder = src
+            if m.name is not None:
+                self.set_path(code, ctx, m.name)
+                holder = code.temp("s")
+                code(f'{holder} = {src}["{m.name}"]')
+            code(f'alg = {holder}["algorithm"]')
+            self.build_texpr(code, m.algorithm, "alg")
+            sig = TypeExpr(
+                OpaqueType("opaque", "", None),
+                Vector("var", floor=0, ceiling=0xFFFF, width=2),
+            )
+            code(f'sig = {holder}["signature"]')
+            self.build_texpr(code, sig, "sig")
+
+    def sized_by_field(
+        self, m: FieldMember, pending: dict[str, tuple[str, int]]
+    ) -> bool:
+        vec = m.texpr.vector
+        if vec is None or vec.size is None or vec.size.kind != "field":
+            return False
+        return vec.size.name in pending
+
+    def backpatch(self, code: _Code, mark: str, width: int, count: str) -> None:
+        code(f"out[{mark}:{mark} + {width}] = _c.length_bytes({count}, {width})")
+
+    def build_select(
+        self, code: _Code, sel: SelectMember, ctx: _Ctx, value_expr: str | None = None
+    ) -> None:
+        src = ctx.target
+        if value_expr is not None:
+            val = value_expr
+        elif sel.name is not None:
+            val = f"v_{python_name(sel.name)}"
+            code(f'{val} = {src}["{sel.name}"]')
+        else:
+            val = src
+        start = None
+        if sel.vector is not None:
+            start = code.temp("start")
+            code(f"{start} = len(out)")
+            code(f"out += bytes({sel.vector.width})")
+        tag = code.temp("t")
+        code(f"{tag} = {self.tag_expr(code, sel, True)}")
+        first = True
+        default_arm = None
+        for arm in sel.arms:
+            if arm.is_default:
+                default_arm = arm
+                if not arm.labels:
+                    continue
+            with code.block(
+                f"{'if' if first else 'elif'} {self.arm_condition(tag, arm)}:"
+            ):
+                self.build_arm(code, sel, arm, ctx, val)
+            first = False
+        if default_arm is not None:
+            if first:
+                self.build_arm(code, sel, default_arm, ctx, val)
+            else:
+                with code.block("else:"):
+                    self.build_arm(code, sel, default_arm, ctx, val)
+        else:
+            assert sel.tag.enum is not None
+            body = f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")'
+            if first:
+                code(body)
+            else:
+                with code.block("else:"):
+                    code(body)
+        if start is not None and sel.vector is not None:
+            n = code.temp("n")
+            w = sel.vector.width
+            code(f"{n} = len(out) - {start} - {w}")
+            vec = sel.vector
+            conds = []
+            if vec.floor > 0:
+                conds.append(f"{n} < {vec.floor}")
+            if vec.ceiling < 256**w - 1:
+                conds.append(f"{n} > {vec.ceiling}")
+            if conds:
+                code(f"if {' or '.join(conds)}:")
+                code(f"    raise _c.build_bounds({n}, {vec.floor}, {vec.ceiling})")
+            code(f"out[{start}:{start} + {w}] = _c.length_bytes({n}, {w})")
+
+    def build_arm(
+        self, code: _Code, sel: SelectMember, arm: Arm, ctx: _Ctx, val: str
+    ) -> None:
+        if arm.rest_opaque:
+            code(f"out += {val}")
+            return
+        if isinstance(arm.single, TypeExpr):
+            self.build_texpr(code, arm.single, val)
+            return
+        if isinstance(arm.single, SelectMember):
+            self.build_select(code, arm.single, ctx, value_expr=val)
+            return
+        inner_path = (
+            f"{ctx.path}.{sel.name}"
+            if ctx.path and sel.name
+            else (sel.name or ctx.path)
+        )
+        self.build_members(code, None, arm.members, _Ctx(val, inner_path, ""))
+        if not arm.members:
+            code("pass")
+
+    def build_texpr(self, code: _Code, texpr: TypeExpr, var: str) -> None:
+        vec = texpr.vector
+        base = texpr.base
+        if vec is None:
+            scalar = _unalias_scalar(texpr)
+            if scalar is not None and (isinstance(scalar, IntType) or scalar.module):
+                self.pack_int(code, scalar, var)
+                return
+            code(f"{self.ref(base, 'build')}({var}, out, ctx)")
+            return
+        if vec.kind == "fixed":
+            n = self.size_expr(vec, building=True)
+            if isinstance(base, OpaqueType):
+                code(f"if len({var}) != {n}:")
+                code(f"    raise _c.wrong_size(len({var}), {n})")
+                code(f"out += {var}")
+                return
+            start = code.temp("start")
+            code(f"{start} = len(out)")
+            self.build_elements(code, base, var)
+            code(f"if len(out) - {start} != {n}:")
+            code(f"    raise _c.wrong_size(len(out) - {start}, {n})")
+            return
+        w = vec.width
+        if isinstance(base, OpaqueType):
+            n = code.temp("n")
+            code(f"{n} = len({var})")
+            self.build_check(code, n, vec)
+            code(f"out += _c.length_bytes({n}, {w})")
+            code(f"out += {var}")
+            return
+        start = code.temp("start")
+        code(f"{start} = len(out)")
+        code(f"out += bytes({w})")
+        self.build_elements(code, base, var)
+        n = code.temp("n")
+        code(f"{n} = len(out) - {start} - {w}")
+        self.build_check(code, n, vec)
+        code(f"out[{start}:{start} + {w}] = _c.length_bytes({n}, {w})")
+
+    def build_check(self, code: _Code, n: str, vec: Vector) -> None:
+        conds = []
+        if vec.floor > 0:
+            conds.append(f"{n} < {vec.floor}")
+        if vec.ceiling < 256**vec.width - 1:
+            conds.append(f"{n} > {vec.ceiling}")
+        if conds:
+            code(f"if {' or '.join(conds)}:")
+            code(f"    raise _c.build_bounds({n}, {vec.floor}, {vec.ceiling})")
+
+    def build_elements(self, code: _Code, elem: TypeDef, var: str) -> None:
+        scalar = _unalias_scalar(TypeExpr(elem))
+        if scalar is not None and scalar.size in _LIST_FMT:
+            fmt = _LIST_FMT[scalar.size]
+            enum = self.ref(scalar, "class") if isinstance(scalar, EnumType) else "None"
+            code(f'out += _c.pack_list("{fmt}", {var}, {enum})')
+            return
+        item = code.temp("item")
+        idx = code.temp("i")
+        with code.block(f"for {idx}, {item} in enumerate({var}):"):
+            with code.block("try:"):
+                self.build_texpr(code, TypeExpr(elem), item)
+            with code.block("except _CodecError as e:"):
+                code(f'e.prefix(f"[{{{idx}}}]")')
+                code("raise")
+
+    def pack_int(self, code: _Code, scalar: TypeDef, var: str) -> None:
+        width = scalar.size or 1
+        if isinstance(scalar, EnumType):
+            code(f"if {var}.__class__ is str:")
+            code(f"    {var} = _c.enum_value({self.ref(scalar, 'class')}, {var})")
+        if width == 1:
+            code(f"out.append({var})")
+        else:
+            code(f"out += {_INT_PACK[width].format(x=var)}")
+
+
+def _member_names(members: list[Member]) -> list[str]:
+    names = []
+    for m in members:
+        if isinstance(m, FieldMember | CipheredMember):
+            names.append(m.name)
+        elif isinstance(m, SelectMember) and m.name:
+            names.append(m.name)
+        elif isinstance(m, SignedMember):
+            names.extend([m.name] if m.name else ["algorithm", "signature"])
+    return names
+
+
+def _anonymous_structs(t: TypeDef) -> Iterator[StructType]:
+    members: list[Member] = []
+    if isinstance(t, StructType):
+        members = t.members
+    elif isinstance(t, SelectType) and t.select is not None:
+        members = [t.select]
+    for m in _walk(members):
+        if isinstance(m, FieldMember) and isinstance(m.texpr.base, StructType):
+            if "." in m.texpr.base.name:
+                yield from _anonymous_structs(m.texpr.base)
+                yield m.texpr.base
+
+
+def _walk(members: list[Member]) -> Iterator[Member]:
+    for m in members:
+        yield m
+        if isinstance(m, SelectMember):
+            for arm in m.arms:
+                yield from _walk(arm.members)
+                if isinstance(arm.single, SelectMember):
+                    yield from _walk([arm.single])
+        elif isinstance(m, OptionalMember):
+            yield from _walk(m.members)
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}={_literal(v)}" for k, v in value.items())
+        return f"_Container({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, int):
+        return hex(value) if value > 9 else str(value)
+    return repr(value)
+
+
+def _doc(t: TypeDef, params: dict[str, TypeDef | None]) -> str:
+    if params:
+        names = ", ".join(sorted(params))
+        return f"{t.name}, parsed and built with parameters: {names}."
+    return f"{t.name}."
+
+
+def module_view(spec: Spec, module: Module) -> ModuleView:
+    """Lay out one spec file's generated module.
+
+    Args:
+        spec: The whole checked model (for cross-module names).
+        module: The spec file to generate.
+
+    Returns:
+        Everything the template prints, in spec order.
+    """
+    em = _Emitter(spec, module)
+    items: list[EnumView | TypeView | ConstView] = []
+    exports: list[str] = []
+    ranges: list[tuple[str, list[tuple[str, int, int]]]] = []
+    for item in module.items:
+        if isinstance(item, Constant):
+            items.append(ConstView(item.pyname, item.text, _literal(item.value)))
+            exports.append(item.pyname)
+            continue
+        if isinstance(item, EnumType):
+            items.append(
+                EnumView(
+                    item.pyname,
+                    item.name,
+                    item.module,
+                    item.text,
+                    item.width,
+                    [(m.pyname, m.value) for m in item.members],
+                    item.ranges,
+                )
+            )
+            exports.append(item.pyname)
+            if item.ranges:
+                ranges.append((item.pyname, item.ranges))
+            continue
+        for anon in _anonymous_structs(item):
+            items.append(_type_view(em, spec, anon, public=False))
+        items.append(_type_view(em, spec, item, public=True))
+        exports.append(item.pyname)
+    imports = []
+    for mod, names in sorted(em.refs.items()):
+        imports.append((mod, sorted(names)))
+    sha = hashlib.sha256(module.source.encode()).hexdigest()
+    spec_file = module.path.replace("\\", "/").rsplit("/", 1)[-1]
+    return ModuleView(module.name, spec_file, sha, imports, items, exports, ranges)
+
+
+def _type_view(em: _Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView:
+    params = spec.params.get(t.name, {})
+    defaults = []
+    for pname, (enum, value) in sorted(spec.defaults.get(t.name, {}).items()):
+        member = next((m.pyname for m in enum.members if m.value == value), None)
+        ref = em.ref(enum, "class")
+        defaults.append((pname, f"{ref}.{member}" if member else str(value)))
+    enum_params = []
+    for pname, kind in sorted(params.items()):
+        if isinstance(kind, EnumType):
+            if kind.module == em.module.name:
+                enum_params.append((pname, kind.pyname))
+            else:
+                # Named, not imported: the enum's module may import this one.
+                enum_params.append((pname, f'"{kind.module}:{kind.pyname}"'))
+    parse_lines = em.parse_function(t)
+    build_lines = em.build_function(t)
+    return TypeView(
+        name=t.pyname.replace(".", "__"),
+        spec_name=t.name,
+        text=t.text,
+        parse_lines=parse_lines,
+        build_lines=build_lines,
+        public=public,
+        size=t.size,
+        params=sorted(params),
+        defaults=defaults,
+        enum_params=enum_params,
+        doc=_doc(t, params),
+    )

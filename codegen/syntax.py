@@ -1,0 +1,594 @@
+"""Spec files to syntax trees.
+
+The grammar (``grammar.lark``) accepts the presentation language as the RFCs
+print it. This module turns lark's parse tree into small dataclasses that keep
+the position of every name, so that semantic checks can point at the exact
+spot, and the source text of every definition, so that generated code can
+quote it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, Tree
+
+from tlsspec.codegen.diagnostics import Pos, SpecError
+
+__all__ = [
+    "Arm",
+    "BinOp",
+    "DeclDef",
+    "EnumBody",
+    "EnumDef",
+    "EnumItem",
+    "ExtendEnum",
+    "ExtendSelect",
+    "FieldNode",
+    "Label",
+    "Num",
+    "Ref",
+    "SelectDef",
+    "SourceFile",
+    "StructDef",
+    "parse_source",
+]
+
+
+# -- expressions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: Expr
+    right: Expr
+    pos: Pos
+
+
+Expr = Num | Ref | BinOp
+
+
+@dataclass(frozen=True)
+class FixedSize:
+    size: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class VarSize:
+    floor: Expr | None
+    ceiling: Expr
+    pos: Pos
+
+
+Declarator = FixedSize | VarSize
+
+
+@dataclass(frozen=True)
+class FixedValue:
+    """``= expr`` or ``= { a, b }`` after a field."""
+
+    items: tuple[Expr, ...]
+    braced: bool
+    pos: Pos
+
+
+# -- enums -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnumItem:
+    kind: str  # "value", "range", "width" or "bare"
+    name: str
+    pos: Pos
+    low: Expr | None = None
+    high: Expr | None = None
+
+
+@dataclass(frozen=True)
+class EnumBody:
+    items: tuple[EnumItem, ...]
+    pos: Pos
+
+
+# -- fields ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    name: str
+    attribute: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Label:
+    value: str | int | None  # None for `default`
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Arm:
+    labels: tuple[Label, ...]
+    fields: tuple[FieldNode, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class FieldNode:
+    """One member of a struct or select arm.
+
+    ``kind`` is ``"field"`` (``T name...;``), ``"type_only"`` (``T;``),
+    ``"struct"`` (inline ``struct {...} [name];``), ``"select"`` (inline
+    ``select (...) {...} [name];``) or ``"enum"`` (inline enum).
+    """
+
+    kind: str
+    pos: Pos
+    name: str | None = None
+    name_pos: Pos | None = None
+    type_ref: TypeRef | None = None
+    declarator: Declarator | None = None
+    fixed: FixedValue | None = None
+    attribute: str | None = None
+    fields: tuple[FieldNode, ...] = ()
+    tag: str | None = None
+    tag_pos: Pos | None = None
+    arms: tuple[Arm, ...] = ()
+    enum: EnumBody | None = None
+
+
+# -- top level -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    name: str
+    body: EnumBody
+    pos: Pos
+    text: str
+
+
+@dataclass(frozen=True)
+class StructDef:
+    name: str
+    attribute: str | None
+    fields: tuple[FieldNode, ...]
+    pos: Pos
+    text: str
+
+
+@dataclass(frozen=True)
+class SelectDef:
+    name: str
+    tag: str
+    tag_pos: Pos
+    arms: tuple[Arm, ...]
+    pos: Pos
+    text: str
+
+
+@dataclass(frozen=True)
+class DeclDef:
+    """``T Name[decl];`` (a type alias) or ``T NAME = value;`` (a constant)."""
+
+    name: str
+    type_ref: TypeRef
+    declarator: Declarator | None
+    fixed: FixedValue | None
+    pos: Pos
+    text: str
+
+
+@dataclass(frozen=True)
+class ExtendEnum:
+    name: str
+    body: EnumBody
+    pos: Pos
+    text: str
+
+
+@dataclass(frozen=True)
+class ExtendSelect:
+    target: str
+    arms: tuple[Arm, ...]
+    pos: Pos
+    text: str
+
+
+Definition = EnumDef | StructDef | SelectDef | DeclDef | ExtendEnum | ExtendSelect
+
+
+@dataclass
+class SourceFile:
+    path: str
+    source: str
+    definitions: list[Definition] = field(default_factory=list)
+
+
+# -- parsing ---------------------------------------------------------------
+
+_TOKEN_TEXT = {
+    "SEMICOLON": "';'",
+    "COMMA": "','",
+    "COLON": "':'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "LESSTHAN": "'<'",
+    "MORETHAN": "'>'",
+    "EQUAL": "'='",
+    "CIRCUMFLEX": "'^'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "ATTRIBUTE": "an attribute such as 'digitally-signed'",
+    "$END": "end of file",
+}
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = Path(__file__).with_name("grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True)
+
+
+def _token_text(name: str) -> str:
+    if name in _TOKEN_TEXT:
+        return _TOKEN_TEXT[name]
+    for term in _parser().terminals:
+        if term.name == name:
+            return repr(term.pattern.value)
+    return name.lower()
+
+
+def _end_of_previous_token(source: str, offset: int) -> tuple[int, int]:
+    """Line and column just after the last token before ``offset``."""
+    i = offset
+    while i > 0:
+        while i > 0 and source[i - 1].isspace():
+            i -= 1
+        if source[max(0, i - 2) : i] == "*/":
+            start = source.rfind("/*", 0, i - 2)
+            if start < 0:
+                break
+            i = start
+            continue
+        break
+    line = source.count("\n", 0, i) + 1
+    col = i - (source.rfind("\n", 0, i) + 1) + 1
+    return line, col
+
+
+def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
+    if isinstance(exc, lark.UnexpectedCharacters):
+        pos = Pos(path, exc.line, exc.column, source)
+        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        if source.startswith("/*", exc.pos_in_stream):
+            return SpecError(
+                pos,
+                "comment is never closed",
+                "end the comment with '*/'",
+            )
+        return SpecError(
+            pos,
+            f"unexpected character {char!r}",
+            "remove it; names use letters, digits, '_' and '.'",
+        )
+    assert isinstance(exc, lark.UnexpectedInput)
+    expected = sorted(getattr(exc, "expected", set()) or ())
+    token = getattr(exc, "token", None)
+    if isinstance(exc, lark.UnexpectedEOF) or token is None or token.type == "$END":
+        line = source.count("\n") + 1
+        col = len(source) - (source.rfind("\n") + 1) + 1
+        pos = Pos(path, line, col, source)
+        found = "end of file"
+    else:
+        pos = Pos(path, token.line or 1, token.column or 1, source)
+        found = repr(str(token))
+    for wanted in ("SEMICOLON", "COMMA"):
+        if wanted in expected and token is not None and token.type != "$END":
+            offset = token.start_pos or 0
+            line, col = _end_of_previous_token(source, offset)
+            where = Pos(path, line, col, source)
+            mark = ";" if wanted == "SEMICOLON" else ","
+            return SpecError(
+                where,
+                f"missing '{mark}' before {found}",
+                f"add '{mark}' here",
+            )
+    names = ", ".join(_token_text(e) for e in expected[:8])
+    if len(expected) > 8:
+        names += ", ..."
+    return SpecError(
+        pos,
+        f"unexpected {found}; expected {names}",
+        "check the statement against RFC 5246 §4 notation",
+    )
+
+
+def parse_source(path: str, source: str) -> SourceFile:
+    """Parse one spec file into syntax trees.
+
+    Args:
+        path: File name used in diagnostics.
+        source: The file's text.
+
+    Returns:
+        The file's definitions in source order.
+
+    Raises:
+        SpecError: The text is not valid presentation language.
+    """
+    try:
+        tree = _parser().parse(source)
+    except lark.UnexpectedInput as exc:
+        raise _syntax_error(path, source, exc) from None
+    builder = _Builder(path, source)
+    result = SourceFile(path, source)
+    for child in tree.children:
+        result.definitions.append(builder.definition(child))
+    return result
+
+
+class _Builder:
+    def __init__(self, path: str, source: str) -> None:
+        self.path = path
+        self.source = source
+
+    def pos(self, item: Tree | Token) -> Pos:
+        if isinstance(item, Token):
+            return Pos(self.path, item.line or 1, item.column or 1, self.source)
+        return Pos(self.path, item.meta.line, item.meta.column, self.source)
+
+    def text(self, tree: Tree) -> str:
+        return self.source[tree.meta.start_pos : tree.meta.end_pos]
+
+    def definition(self, tree: Tree) -> Definition:
+        kind = tree.data
+        ch = tree.children
+        pos = self.pos(tree)
+        text = self.text(tree)
+        if kind == "enum_def":
+            return EnumDef(str(ch[1]), self.enum_body(ch[0]), pos, text)
+        if kind == "struct_def":
+            attr, rest = self.split_attribute(ch)
+            name = rest[-1]
+            fields = tuple(self.field(c) for c in rest[:-1])
+            return StructDef(str(name), attr, fields, pos, text)
+        if kind == "select_def":
+            tag, *arms, name = ch
+            return SelectDef(
+                str(name),
+                str(tag),
+                self.pos(tag),
+                tuple(self.arm(a) for a in arms),
+                pos,
+                text,
+            )
+        if kind == "decl_def":
+            type_ref, name, *rest = ch
+            decl, fixed = self.decl_and_fixed(rest)
+            return DeclDef(
+                str(name), self.type_ref(type_ref), decl, fixed, self.pos(name), text
+            )
+        if kind == "extend_enum":
+            return ExtendEnum(str(ch[0]), self.enum_body(ch[1]), pos, text)
+        if kind == "extend_select":
+            target, *arms = ch
+            return ExtendSelect(
+                str(target), tuple(self.arm(a) for a in arms), self.pos(target), text
+            )
+        raise AssertionError(kind)
+
+    def split_attribute(self, children: list) -> tuple[str | None, list]:
+        if children and isinstance(children[0], Token):
+            if children[0].type == "ATTRIBUTE":
+                return str(children[0]), children[1:]
+            return None, children
+        if children and children[0] is None:
+            return None, children[1:]
+        return None, children
+
+    def type_ref(self, tree: Tree) -> TypeRef:
+        attr, rest = self.split_attribute(tree.children)
+        name = rest[0]
+        return TypeRef(str(name), attr, self.pos(name))
+
+    def decl_and_fixed(self, rest: list) -> tuple[Declarator | None, FixedValue | None]:
+        decl = None
+        fixed = None
+        for item in rest:
+            if item is None:
+                continue
+            if item.data == "fixed":
+                fixed = self.fixed(item)
+            else:
+                decl = self.declarator(item)
+        return decl, fixed
+
+    def field(self, tree: Tree) -> FieldNode:
+        kind = tree.data
+        ch = tree.children
+        pos = self.pos(tree)
+        if kind == "field":
+            type_ref, name, *rest = ch
+            decl, fixed = self.decl_and_fixed(rest)
+            return FieldNode(
+                "field",
+                pos,
+                name=str(name),
+                name_pos=self.pos(name),
+                type_ref=self.type_ref(type_ref),
+                declarator=decl,
+                fixed=fixed,
+            )
+        if kind == "type_only":
+            return FieldNode("type_only", pos, type_ref=self.type_ref(ch[0]))
+        if kind == "anon_struct":
+            attr, rest = self.split_attribute(ch)
+            fields = []
+            name = None
+            decl = None
+            for item in rest:
+                if item is None:
+                    continue
+                if isinstance(item, Token):
+                    name = item
+                elif item.data in ("fixed_size", "var_range", "var_ceiling"):
+                    decl = self.declarator(item)
+                else:
+                    fields.append(self.field(item))
+            return FieldNode(
+                "struct",
+                pos,
+                name=str(name) if name else None,
+                name_pos=self.pos(name) if name else None,
+                attribute=attr,
+                fields=tuple(fields),
+                declarator=decl,
+            )
+        if kind == "anon_select":
+            tag, *rest = ch
+            arms = []
+            name = None
+            decl = None
+            for item in rest:
+                if item is None:
+                    continue
+                if isinstance(item, Token):
+                    name = item
+                elif item.data == "arm":
+                    arms.append(self.arm(item))
+                else:
+                    decl = self.declarator(item)
+            return FieldNode(
+                "select",
+                pos,
+                name=str(name) if name else None,
+                name_pos=self.pos(name) if name else None,
+                tag=str(tag),
+                tag_pos=self.pos(tag),
+                arms=tuple(arms),
+                declarator=decl,
+            )
+        if kind == "inline_enum":
+            body, name, *rest = ch
+            fixed = self.fixed(rest[0]) if rest and rest[0] is not None else None
+            return FieldNode(
+                "enum",
+                pos,
+                name=str(name),
+                name_pos=self.pos(name),
+                enum=self.enum_body(body),
+                fixed=fixed,
+            )
+        raise AssertionError(kind)
+
+    def arm(self, tree: Tree) -> Arm:
+        labels: list[Label] = []
+        fields: list[FieldNode] = []
+        for item in tree.children:
+            if item.data == "case_label":
+                for value in item.children:
+                    tok = value.children[0]
+                    val: str | int = (
+                        int(str(tok), 0) if tok.type == "NUMBER" else str(tok)
+                    )
+                    labels.append(Label(val, self.pos(tok)))
+            elif item.data == "default_label":
+                labels.append(Label(None, self.pos(item)))
+            else:
+                fields.append(self.field(item))
+        return Arm(tuple(labels), tuple(fields), self.pos(tree))
+
+    def enum_body(self, tree: Tree) -> EnumBody:
+        items = []
+        for item in tree.children:
+            if item is None:
+                continue
+            kind = item.data
+            ch = item.children
+            pos = self.pos(item)
+            if kind == "enum_width":
+                items.append(EnumItem("width", "", pos, high=self.expr(ch[0])))
+                continue
+            name = self.member_name(ch[0])
+            if kind == "enum_value":
+                items.append(EnumItem("value", name, pos, low=self.expr(ch[1])))
+            elif kind == "enum_range":
+                items.append(
+                    EnumItem(
+                        "range",
+                        name,
+                        pos,
+                        low=self.expr(ch[1]),
+                        high=self.expr(ch[2]),
+                    )
+                )
+            else:
+                items.append(EnumItem("bare", name, pos))
+        return EnumBody(tuple(items), self.pos(tree))
+
+    def member_name(self, tree: Tree) -> str:
+        # `3des` and `2^9` are written as one word in the RFCs; take the
+        # characters as printed and refuse blanks inside the word.
+        start, end = tree.meta.start_pos, tree.meta.end_pos
+        text = self.source[start:end]
+        if any(c.isspace() for c in text):
+            raise SpecError(
+                self.pos(tree),
+                f"enum member name {text!r} contains white space",
+                "write the name as one word, e.g. '3des' or '2^9'",
+            )
+        return text
+
+    def declarator(self, tree: Tree) -> Declarator:
+        ch = tree.children
+        pos = self.pos(tree)
+        if tree.data == "fixed_size":
+            return FixedSize(self.expr(ch[0]), pos)
+        if tree.data == "var_range":
+            return VarSize(self.expr(ch[0]), self.expr(ch[1]), pos)
+        return VarSize(None, self.expr(ch[0]), pos)
+
+    def fixed(self, tree: Tree) -> FixedValue:
+        value = tree.children[0]
+        pos = self.pos(tree)
+        if value.data == "brace_value":
+            return FixedValue(tuple(self.expr(e) for e in value.children), True, pos)
+        return FixedValue((self.expr(value.children[0]),), False, pos)
+
+    def expr(self, tree: Tree | Token) -> Expr:
+        if isinstance(tree, Token):
+            raise AssertionError(tree)
+        kind = tree.data
+        pos = self.pos(tree)
+        if kind == "number":
+            return Num(int(str(tree.children[0]), 0), pos)
+        if kind == "ref":
+            return Ref(str(tree.children[0]), pos)
+        ops = {"add": "+", "sub": "-", "mul": "*", "pow": "^"}
+        left, right = tree.children
+        return BinOp(ops[kind], self.expr(left), self.expr(right), pos)

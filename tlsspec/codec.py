@@ -1,0 +1,333 @@
+"""Support for generated codecs: the ``Codec`` construct and error helpers.
+
+Generated modules define straight-line parse and build functions and wrap
+each in a :class:`Codec`, a ``construct.Construct`` subclass. ``Codec.parse``
+and ``Codec.build`` call the functions directly (the fast path users get);
+the ``_parse``/``_build`` hooks let a codec sit inside ordinary construct
+definitions too.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from construct import Construct, Container, SizeofError
+
+from tlsspec.errors import CodecError, DecodeError, EncodeError
+
+__all__ = ["Codec"]
+
+U32 = struct.Struct(">I").unpack_from
+U64 = struct.Struct(">Q").unpack_from
+P16 = struct.Struct(">H").pack
+P32 = struct.Struct(">I").pack
+P64 = struct.Struct(">Q").pack
+unpack = struct.unpack_from
+
+# What a malformed value raises inside generated build code.
+BUILD_FAILURES = (
+    KeyError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    struct.error,
+    AttributeError,
+    IndexError,
+)
+
+ParseFn = Callable[[bytes, int, int, dict[str, Any]], tuple[Any, int]]
+BuildFn = Callable[[Any, bytearray, dict[str, Any]], None]
+
+
+# -- decode failures -------------------------------------------------------
+
+
+def short(pos: int, need: int | Any, lim: int) -> DecodeError:
+    left = max(lim - pos, 0)
+    return DecodeError(f"truncated: needs {need} bytes, {left} remain", offset=pos)
+
+
+def overrun(pos: int, length: int, lim: int) -> DecodeError:
+    return DecodeError(
+        f"length {length} runs past the end: {max(lim - pos, 0)} bytes remain",
+        offset=pos,
+    )
+
+
+def trailing(pos: int, stop: int) -> DecodeError:
+    return DecodeError(
+        f"{stop - pos} bytes left over inside the declared length", offset=pos
+    )
+
+
+def out_of_bounds(pos: int, length: int, floor: int, ceiling: int) -> DecodeError:
+    return DecodeError(f"length {length} outside <{floor}..{ceiling}>", offset=pos)
+
+
+def not_multiple(pos: int, length: int, size: int) -> DecodeError:
+    return DecodeError(
+        f"length {length} is not a multiple of the element size {size}",
+        offset=pos,
+    )
+
+
+def fixed_mismatch(buf: bytes, pos: int, fixed: bytes) -> DecodeError:
+    seen = buf[pos : pos + len(fixed)]
+    if len(seen) < len(fixed):
+        return short(pos, len(fixed), len(buf))
+    return DecodeError(
+        f"fixed value is {fixed.hex()}, found {seen.hex()}",
+        offset=pos,
+        alert="illegal_parameter",
+    )
+
+
+def no_case(tag: object, pos: int, enum_name: str) -> DecodeError:
+    return DecodeError(
+        f"no case for {enum_name} {_show(tag)}",
+        offset=pos,
+        alert="illegal_parameter",
+    )
+
+
+def param(ctx: Mapping[str, Any], name: str) -> Any:
+    try:
+        return ctx[name]
+    except KeyError:
+        # A missing parameter is the caller's mistake, not the peer's: the
+        # alert is internal_error, and the message names the keyword.
+        raise DecodeError(
+            f"needs the parse parameter {name}=...", alert="internal_error"
+        ) from None
+
+
+# -- encode failures -------------------------------------------------------
+
+
+def build_param(ctx: Mapping[str, Any], name: str) -> Any:
+    try:
+        return ctx[name]
+    except KeyError:
+        raise EncodeError(f"needs the build parameter {name}=...") from None
+
+
+def encode_failure(path: str, exc: BaseException) -> EncodeError:
+    if isinstance(exc, KeyError):
+        reason = f"missing field {exc.args[0]!r}"
+    else:
+        reason = f"cannot encode: {exc}"
+    return EncodeError(reason, path=path)
+
+
+def fixed_differs(fixed: bytes) -> EncodeError:
+    return EncodeError(f"value must encode as the fixed {fixed.hex()}")
+
+
+def enum_value(enum_cls: type[enum.IntEnum], name: str) -> int:
+    try:
+        return int(enum_cls[name])
+    except KeyError:
+        raise EncodeError(f"{name!r} is not a member of {enum_cls.__name__}") from None
+
+
+def length_bytes(n: int, width: int) -> bytes:
+    if n >= 1 << (8 * width):
+        raise EncodeError(f"length {n} does not fit in {width} bytes")
+    return n.to_bytes(width, "big")
+
+
+def build_bounds(n: int, floor: int, ceiling: int) -> EncodeError:
+    return EncodeError(f"length {n} outside <{floor}..{ceiling}>")
+
+
+def wrong_size(got: int, want: int) -> EncodeError:
+    return EncodeError(f"has {got} bytes, the fixed size is {want}")
+
+
+def no_build_case(tag: object, enum_name: str) -> EncodeError:
+    return EncodeError(f"no case for {enum_name} {_show(tag)}")
+
+
+def pack_list(fmt: str, items: list[Any], enum_cls: type[enum.IntEnum] | None) -> bytes:
+    try:
+        return struct.pack(f">{len(items)}{fmt}", *items)
+    except struct.error:
+        if enum_cls is None:
+            raise
+    values = [enum_value(enum_cls, i) if isinstance(i, str) else i for i in items]
+    return struct.pack(f">{len(values)}{fmt}", *values)
+
+
+def _show(tag: object) -> str:
+    if isinstance(tag, enum.Enum):
+        return f"{tag.name} ({tag.value})"
+    return repr(tag)
+
+
+# -- the construct ---------------------------------------------------------
+
+
+class Codec(Construct):  # type: ignore[misc]
+    """A generated codec for one spec type.
+
+    ``parse(data, **params)`` decodes exactly ``data`` (trailing bytes are an
+    error); ``build(value, **params)`` encodes a mapping (``dict`` or
+    ``Container``). Enum-typed parameters and fields accept members, their
+    names or integers.
+
+    Attributes:
+        name: The spec type's name.
+        params: Parameter names the type may need at parse and build time.
+        defaults: Parameter values supplied when the caller gives none.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        parse_fn: ParseFn,
+        build_fn: BuildFn,
+        *,
+        size: int | None = None,
+        params: tuple[str, ...] = (),
+        defaults: Mapping[str, Any] | None = None,
+        enum_params: Mapping[str, type[enum.IntEnum] | str] | None = None,
+        doc: str = "",
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.parse_fn = parse_fn
+        self.build_fn = build_fn
+        self.fixed_size = size
+        self.params = params
+        self.defaults = dict(defaults or {})
+        self.enum_params = dict(enum_params or {})
+        self.docs = doc
+
+    def __repr__(self) -> str:
+        return f"<Codec {self.name}>"
+
+    def _enum_param(self, key: str) -> type[enum.IntEnum] | None:
+        enum_cls = self.enum_params.get(key)
+        if isinstance(enum_cls, str):
+            # "module:Class" names an enum of a sibling generated module.
+            module, _, cls = enum_cls.partition(":")
+            package = self.parse_fn.__module__.rpartition(".")[0]
+            mod = importlib.import_module(f"{package}.{module}" if package else module)
+            enum_cls = getattr(mod, cls)
+            self.enum_params[key] = enum_cls
+        return enum_cls
+
+    def _context(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        ctx = dict(self.defaults)
+        for key, value in given.items():
+            enum_cls = self._enum_param(key) if key in self.enum_params else None
+            if enum_cls is not None and isinstance(value, str):
+                try:
+                    value = enum_cls[value]
+                except KeyError:
+                    raise DecodeError(
+                        f"parameter {key}={value!r} is not a member of "
+                        f"{enum_cls.__name__}",
+                        path=self.name,
+                        alert="internal_error",
+                    ) from None
+            elif enum_cls is not None and isinstance(value, int):
+                value = enum_cls._value2member_map_.get(value, value)
+            ctx[key] = value
+        return ctx
+
+    def parse(self, data: bytes | bytearray | memoryview, **params: Any) -> Any:
+        """Decode ``data``, which must hold exactly one value.
+
+        Args:
+            data: The encoded bytes.
+            **params: Parse parameters, e.g. ``verify_data_length=12``.
+
+        Returns:
+            The decoded value: a ``Container`` for structs.
+
+        Raises:
+            DecodeError: The bytes are malformed, truncated or overlong.
+        """
+        buf = data if type(data) is bytes else bytes(data)
+        ctx = self._context(params) if (params or self.defaults) else {}
+        try:
+            value, pos = self.parse_fn(buf, 0, len(buf), ctx)
+        except DecodeError as e:
+            e.prefix(self.name)
+            raise
+        if pos != len(buf):
+            raise DecodeError(
+                f"{len(buf) - pos} trailing bytes after the message",
+                path=self.name,
+                offset=pos,
+            )
+        return value
+
+    def parse_prefix(
+        self, data: bytes, offset: int = 0, **params: Any
+    ) -> tuple[Any, int]:
+        """Decode one value at ``offset``; return it and the next offset.
+
+        Raises:
+            DecodeError: The bytes are malformed or truncated.
+        """
+        ctx = self._context(params) if (params or self.defaults) else {}
+        try:
+            return self.parse_fn(data, offset, len(data), ctx)
+        except DecodeError as e:
+            e.prefix(self.name)
+            raise
+
+    def build(self, obj: Any, **params: Any) -> bytes:
+        """Encode ``obj``.
+
+        Args:
+            obj: The value, a mapping for structs.
+            **params: Build parameters, as for :meth:`parse`.
+
+        Returns:
+            The encoded bytes.
+
+        Raises:
+            EncodeError: The value does not fit the type.
+        """
+        out = bytearray()
+        try:
+            ctx = self._context(params) if (params or self.defaults) else {}
+            self.build_fn(obj, out, ctx)
+        except CodecError as e:
+            if isinstance(e, DecodeError):
+                raise EncodeError(e.reason, path=e.path) from None
+            e.prefix(self.name)
+            raise
+        except BUILD_FAILURES as e:
+            raise encode_failure(self.name, e) from None
+        return bytes(out)
+
+    # construct's protocol, for use inside other construct definitions.
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        start = stream.tell()
+        data = stream.read()
+        params = {k: context[k] for k in self.params if k in context}
+        value, used = self.parse_prefix(data, 0, **params)
+        stream.seek(start + used)
+        return value
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        params = {k: context[k] for k in self.params if k in context}
+        stream.write(self.build(obj, **params))
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        if self.fixed_size is None:
+            raise SizeofError(f"{self.name} has no fixed size")
+        return self.fixed_size
+
+
+_Container = Container
