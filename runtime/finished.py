@@ -1,0 +1,84 @@
+"""Computing and checking the Finished message (RFC 5246 §7.4.9).
+
+Finished is the first message protected by the new keys, and it proves that
+both sides saw the same handshake and hold the same master secret:
+
+    verify_data = PRF(master_secret, finished_label,
+                      Hash(handshake_messages))[0..verify_data_length-1]
+
+The sender's verify_data is computed over the transcript up to, but not
+including, its own Finished; the server's therefore covers the client's
+Finished too.  "Recipients of Finished messages MUST verify that the contents
+are correct", and a mismatch is a decrypt_error (RFC 5246 §7.2.2: a
+handshake cryptographic operation failed, "including being unable to ...
+validate a Finished message").  A verify_data of the wrong size is not a
+wrong value but a malformed message, hence decode_error.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.constant_time import bytes_eq
+
+from tlsspec.generated.alert import AlertDescription
+from tlsspec.runtime.alerts import LocalProtocolError
+from tlsspec.runtime.prf import VERIFY_DATA_LENGTH, Sender, verify_data
+
+__all__ = ["VERIFY_DATA_LENGTH", "compute_verify_data", "verify_finished"]
+
+
+def compute_verify_data(
+    master_secret: bytes,
+    *,
+    sender: Sender,
+    transcript_hash: bytes,
+    hash: str,
+    length: int = VERIFY_DATA_LENGTH,
+) -> bytes:
+    """Compute the verify_data that ``sender``'s Finished must carry.
+
+    Args:
+        master_secret: The 48-byte master secret.
+        sender: ``"client"`` or ``"server"``: who sends this Finished.
+        transcript_hash: ``Transcript.digest()`` taken just before this
+            Finished is added to the transcript.
+        hash: The PRF hash name, or ``"md5sha1"`` for TLS 1.0/1.1.
+        length: verify_data_length; 12 unless the cipher suite says more.
+
+    Returns:
+        The expected verify_data.
+
+    Raises:
+        ValueError: ``sender`` or ``hash`` is not valid.
+    """
+    return verify_data(
+        master_secret,
+        sender=sender,
+        handshake_hash=transcript_hash,
+        length=length,
+        hash=hash,
+    )
+
+
+def verify_finished(expected: bytes, received: bytes) -> None:
+    """Check a peer's verify_data in constant time.
+
+    Args:
+        expected: The verify_data we computed for the peer's Finished.
+        received: The verify_data the peer's Finished carried.
+
+    Raises:
+        LocalProtocolError: decode_error if ``received`` has the wrong
+            length; decrypt_error if its value differs.
+    """
+    if len(received) != len(expected):
+        raise LocalProtocolError(
+            f"Finished.verify_data: {len(received)} bytes, expected {len(expected)}",
+            AlertDescription.decode_error,
+        )
+    # The comparison leaks nothing about how many leading bytes matched.
+    if not bytes_eq(expected, received):
+        raise LocalProtocolError(
+            "Finished.verify_data: does not match the handshake transcript "
+            "and master secret",
+            AlertDescription.decrypt_error,
+        )

@@ -1,0 +1,369 @@
+"""The TLS pseudorandom function and the secrets derived from it.
+
+TLS 1.2 (RFC 5246 §5) expands a secret with one HMAC-based function,
+P_hash, run on the hash the cipher suite names.  TLS 1.0 and 1.1 (RFC 2246
+§5, unchanged in RFC 4346) XOR P_MD5 and P_SHA-1 over the two halves of the
+secret instead.  Every secret of the handshake comes out of one of these:
+
+* the master secret (RFC 5246 §8.1), or the extended master secret that
+  binds it to the handshake transcript (RFC 7627 §4);
+* the key block the record layer slices into keys and IVs (RFC 5246 §6.3);
+* the verify_data of both Finished messages (RFC 5246 §7.4.9).
+
+The derivation functions take a ``hash`` name: one of :data:`PRF_HASHES` for
+the TLS 1.2 PRF, or :data:`LEGACY_PRF` for the TLS 1.0/1.1 construction.
+
+P_hash runs two HMACs per output block, all under the same key.  Keying an
+HMAC hashes the padded key once for the inner and once for the outer pad, so
+each call keys one HMAC object and copies it for every block: a copy
+duplicates the already-keyed state and skips that work.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from cryptography.hazmat.primitives import hashes, hmac
+
+__all__ = [
+    "CLIENT_FINISHED_LABEL",
+    "EXTENDED_MASTER_SECRET_LABEL",
+    "KEY_EXPANSION_LABEL",
+    "LEGACY_PRF",
+    "MASTER_SECRET_LABEL",
+    "MASTER_SECRET_LENGTH",
+    "PRF_HASHES",
+    "RANDOM_LENGTH",
+    "SERVER_FINISHED_LABEL",
+    "VERIFY_DATA_LENGTH",
+    "digest_size",
+    "extended_master_secret",
+    "hash_algorithm",
+    "key_block",
+    "master_secret",
+    "prf",
+    "prf_tls10",
+    "verify_data",
+]
+
+# RFC 5246 §8.1 and RFC 7627 §4: the PRF labels, ASCII without a length
+# byte or terminating NUL.
+MASTER_SECRET_LABEL: Final = b"master secret"
+EXTENDED_MASTER_SECRET_LABEL: Final = b"extended master secret"
+# RFC 5246 §6.3.
+KEY_EXPANSION_LABEL: Final = b"key expansion"
+# RFC 5246 §7.4.9: the label names who sent the Finished message.
+CLIENT_FINISHED_LABEL: Final = b"client finished"
+SERVER_FINISHED_LABEL: Final = b"server finished"
+
+# RFC 5246 §8.1: "The master secret is always exactly 48 bytes in length."
+MASTER_SECRET_LENGTH: Final = 48
+# RFC 5246 §7.4.1.2: ClientHello.random and ServerHello.random are 32 bytes.
+RANDOM_LENGTH: Final = 32
+# RFC 5246 §7.4.9: verify_data_length defaults to 12; a suite may say more.
+VERIFY_DATA_LENGTH: Final = 12
+
+Sender = Literal["client", "server"]
+
+_FINISHED_LABELS: Final = {
+    "client": CLIENT_FINISHED_LABEL,
+    "server": SERVER_FINISHED_LABEL,
+}
+
+# RFC 5246 §5 leaves the hash to the cipher suite.  No TLS 1.2 suite runs the
+# PRF on SHA-224 or SHA-512; they are here because the published PRF test
+# vectors cover them.
+_PRF_ALGORITHMS: Final[dict[str, type[hashes.HashAlgorithm]]] = {
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+#: Hash names :func:`prf` accepts.
+PRF_HASHES: Final = tuple(_PRF_ALGORITHMS)
+
+#: The ``hash`` name selecting the TLS 1.0/1.1 PRF (RFC 2246 §5).
+LEGACY_PRF: Final = "md5sha1"
+
+# RFC 2246 §7.4.9: the TLS 1.0 handshake hash is MD5 followed by SHA-1,
+# 16 + 20 bytes; RFC 7627 §3 uses the same pair for the session hash.
+_LEGACY_DIGEST_SIZE: Final = hashes.MD5.digest_size + hashes.SHA1.digest_size
+
+
+def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
+    """Return the hash a TLS 1.2 PRF name stands for.
+
+    Args:
+        hash: A name from :data:`PRF_HASHES`.
+
+    Returns:
+        A fresh ``cryptography`` hash algorithm object, e.g. ``SHA256()``.
+
+    Raises:
+        ValueError: ``hash`` is not a TLS 1.2 PRF hash.
+    """
+    try:
+        return _PRF_ALGORITHMS[hash]()
+    except KeyError:
+        raise ValueError(
+            f"PRF hash {hash!r} is not supported; expected one of "
+            f"{', '.join(PRF_HASHES)}"
+        ) from None
+
+
+def digest_size(hash: str) -> int:
+    """Return the size of the handshake hash that goes with a PRF.
+
+    Args:
+        hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
+
+    Returns:
+        The digest size in bytes: the hash's own size for the TLS 1.2 PRF,
+        36 (MD5 and SHA-1 side by side) for the TLS 1.0 PRF.
+
+    Raises:
+        ValueError: ``hash`` names no PRF.
+    """
+    if hash == LEGACY_PRF:
+        return _LEGACY_DIGEST_SIZE
+    return hash_algorithm(hash).digest_size
+
+
+def _p_hash(
+    algorithm: hashes.HashAlgorithm, secret: bytes, seed: bytes, length: int
+) -> bytes:
+    # RFC 5246 §5: A(0) = seed, A(i) = HMAC(secret, A(i-1)), and the output
+    # is HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed) + ...,
+    # truncated to the length asked for.
+    keyed = hmac.HMAC(secret, algorithm)
+    output = bytearray()
+    chain = seed
+    while len(output) < length:
+        step = keyed.copy()
+        step.update(chain)
+        chain = step.finalize()
+
+        block = keyed.copy()
+        block.update(chain)
+        block.update(seed)
+        output += block.finalize()
+    return bytes(output[:length])
+
+
+def _check_length(length: int) -> None:
+    if length < 0:
+        raise ValueError(f"PRF output length must not be negative, got {length}")
+
+
+def prf(
+    secret: bytes,
+    *,
+    label: bytes,
+    seed: bytes,
+    length: int,
+    hash: str = "sha256",
+) -> bytes:
+    """Run the TLS 1.2 PRF (RFC 5246 §5): P_hash(secret, label + seed).
+
+    Args:
+        secret: The PRF secret; any length, including empty.
+        label: The ASCII label, e.g. :data:`MASTER_SECRET_LABEL`.
+        seed: The seed that follows the label.
+        length: How many output bytes to produce.
+        hash: The HMAC hash, one of :data:`PRF_HASHES`.
+
+    Returns:
+        ``length`` pseudorandom bytes.
+
+    Raises:
+        ValueError: ``hash`` is not a TLS 1.2 PRF hash, or ``length`` is
+            negative.
+    """
+    _check_length(length)
+    return _p_hash(hash_algorithm(hash), secret, label + seed, length)
+
+
+def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes:
+    """Run the TLS 1.0/1.1 PRF (RFC 2246 §5).
+
+    The secret is split into two halves S1 and S2 of ceil(len / 2) bytes
+    each, so for an odd length the middle byte ends S1 and starts S2.  The
+    result is P_MD5(S1, label + seed) XOR P_SHA-1(S2, label + seed).
+
+    Args:
+        secret: The PRF secret.
+        label: The ASCII label.
+        seed: The seed that follows the label.
+        length: How many output bytes to produce.
+
+    Returns:
+        ``length`` pseudorandom bytes.
+
+    Raises:
+        ValueError: ``length`` is negative.
+    """
+    _check_length(length)
+    half = (len(secret) + 1) // 2
+    first, second = secret[:half], secret[len(secret) - half :]
+    labelled_seed = label + seed
+
+    md5_part = _p_hash(hashes.MD5(), first, labelled_seed, length)
+    sha1_part = _p_hash(hashes.SHA1(), second, labelled_seed, length)
+    mixed = int.from_bytes(md5_part, "big") ^ int.from_bytes(sha1_part, "big")
+    return mixed.to_bytes(length, "big")
+
+
+def _derive(secret: bytes, label: bytes, seed: bytes, length: int, hash: str) -> bytes:
+    if hash == LEGACY_PRF:
+        return prf_tls10(secret, label=label, seed=seed, length=length)
+    return prf(secret, label=label, seed=seed, length=length, hash=hash)
+
+
+def _check_random(name: str, value: bytes) -> None:
+    if len(value) != RANDOM_LENGTH:
+        raise ValueError(
+            f"{name} must be {RANDOM_LENGTH} bytes (RFC 5246 §7.4.1.2), "
+            f"got {len(value)}"
+        )
+
+
+def master_secret(
+    pre_master_secret: bytes,
+    *,
+    client_random: bytes,
+    server_random: bytes,
+    hash: str,
+) -> bytes:
+    """Derive the master secret of a handshake without EMS (RFC 5246 §8.1).
+
+    Args:
+        pre_master_secret: The key exchange's shared secret.
+        client_random: ClientHello.random, 32 bytes.
+        server_random: ServerHello.random, 32 bytes.
+        hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
+
+    Returns:
+        The 48-byte master secret.
+
+    Raises:
+        ValueError: A random is not 32 bytes, or ``hash`` names no PRF.
+    """
+    _check_random("client_random", client_random)
+    _check_random("server_random", server_random)
+    return _derive(
+        pre_master_secret,
+        MASTER_SECRET_LABEL,
+        client_random + server_random,
+        MASTER_SECRET_LENGTH,
+        hash,
+    )
+
+
+def extended_master_secret(
+    pre_master_secret: bytes, *, session_hash: bytes, hash: str
+) -> bytes:
+    """Derive the extended master secret (RFC 7627 §4).
+
+    RFC 7627 §4 replaces the two randoms with the session hash: the hash of
+    every handshake message up to and including ClientKeyExchange (§3).
+
+    Args:
+        pre_master_secret: The key exchange's shared secret.
+        session_hash: The transcript digest taken right after
+            ClientKeyExchange, as long as the PRF's handshake hash.
+        hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
+
+    Returns:
+        The 48-byte master secret.
+
+    Raises:
+        ValueError: ``session_hash`` has the wrong length for ``hash``, or
+            ``hash`` names no PRF.
+    """
+    expected = digest_size(hash)
+    if len(session_hash) != expected:
+        raise ValueError(
+            f"session_hash must be {expected} bytes for PRF {hash!r} "
+            f"(RFC 7627 §3), got {len(session_hash)}"
+        )
+    return _derive(
+        pre_master_secret,
+        EXTENDED_MASTER_SECRET_LABEL,
+        session_hash,
+        MASTER_SECRET_LENGTH,
+        hash,
+    )
+
+
+def key_block(
+    master_secret: bytes,
+    *,
+    client_random: bytes,
+    server_random: bytes,
+    length: int,
+    hash: str,
+) -> bytes:
+    """Expand the master secret into the key block (RFC 5246 §6.3).
+
+    Note the seed order: the server's random comes first here, unlike in
+    the master secret.
+
+    Args:
+        master_secret: The 48-byte master secret.
+        client_random: ClientHello.random, 32 bytes.
+        server_random: ServerHello.random, 32 bytes.
+        length: Total bytes of MAC keys, encryption keys and IVs the cipher
+            suite needs.
+        hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
+
+    Returns:
+        ``length`` bytes for the record layer to slice.
+
+    Raises:
+        ValueError: A random is not 32 bytes, ``length`` is negative, or
+            ``hash`` names no PRF.
+    """
+    _check_random("client_random", client_random)
+    _check_random("server_random", server_random)
+    return _derive(
+        master_secret,
+        KEY_EXPANSION_LABEL,
+        server_random + client_random,
+        length,
+        hash,
+    )
+
+
+def verify_data(
+    master_secret: bytes,
+    *,
+    sender: Sender,
+    handshake_hash: bytes,
+    length: int = VERIFY_DATA_LENGTH,
+    hash: str,
+) -> bytes:
+    """Compute the verify_data of a Finished message (RFC 5246 §7.4.9).
+
+    Args:
+        master_secret: The 48-byte master secret.
+        sender: ``"client"`` or ``"server"``: who sends the Finished.
+        handshake_hash: The transcript digest of every handshake message
+            before this Finished (see ``tlsspec.runtime.transcript``).
+        length: verify_data_length; 12 unless the cipher suite says more.
+        hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
+
+    Returns:
+        ``length`` bytes of verify_data.
+
+    Raises:
+        ValueError: ``sender`` is neither ``"client"`` nor ``"server"``,
+            ``length`` is negative, or ``hash`` names no PRF.
+    """
+    try:
+        label = _FINISHED_LABELS[sender]
+    except KeyError:
+        raise ValueError(
+            f"sender must be 'client' or 'server', got {sender!r}"
+        ) from None
+    return _derive(master_secret, label, handshake_hash, length, hash)

@@ -1,0 +1,1 @@
+"""Tests of tlsspec.runtime, one module per runtime module."""
