@@ -1,0 +1,5 @@
+"""``python -m tlsspec``: the same as the ``tlsspec`` command."""
+
+from tlsspec.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,284 @@
+"""The ``tlsspec`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from tlsspec.codec import Codec
+from tlsspec.codegen.diagnostics import SpecErrors
+from tlsspec.errors import DecodeError
+
+__all__ = ["main"]
+
+DEFAULT_SPECS = Path("specs")
+DEFAULT_OUT = Path("generated")
+BYTES_SHOWN = 48
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tlsspec",
+        description="Compile TLS presentation-language specs (RFC 5246 §4) "
+        "into construct codecs, and decode TLS bytes with them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser(
+        "generate",
+        help="compile SPEC_DIR/*.tls into one Python module per spec file",
+        description="Compile every *.tls file of SPEC_DIR together and write "
+        "one module per spec file, plus __init__.py, into OUT_DIR. Exit 0 on "
+        "success; 1 with file:line:col diagnostics on stderr otherwise.",
+    )
+    gen.add_argument(
+        "spec_dir",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SPECS,
+        metavar="SPEC_DIR",
+        help="folder of *.tls files (default: specs/)",
+    )
+    gen.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="OUT_DIR",
+        help="output package folder (default: generated/)",
+    )
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming each stale, missing or extra module",
+    )
+
+    parse = sub.add_parser(
+        "parse",
+        help="decode bytes as a spec type and print the tree",
+        description=PARSE_DESCRIPTION,
+    )
+    _parse_arguments(parse)
+    return parser
+
+
+PARSE_DESCRIPTION = (
+    "Decode FILE (or stdin) as TYPE, looked up across the generated modules, "
+    "and print field names, values, enum names and offsets. On bad input "
+    "print the field path, offset and TLS alert, and exit 1."
+)
+
+
+def _parse_arguments(parse: argparse.ArgumentParser) -> None:
+    parse.add_argument("type", metavar="TYPE", help="spec type name, e.g. Handshake")
+    parse.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="input file, '-' for stdin (default)",
+    )
+    parse.add_argument(
+        "--hex", action="store_true", help="the input is hex text (blanks ignored)"
+    )
+    parse.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="parse parameter, e.g. verify_data_length=12 or "
+        "key_exchange_algorithm=ec_diffie_hellman (repeatable)",
+    )
+    parse.add_argument(
+        "--codecs",
+        metavar="PACKAGE_DIR",
+        type=Path,
+        help="a folder made by 'tlsspec generate' (default: tlsspec.generated)",
+    )
+
+
+# -- generate --------------------------------------------------------------
+
+
+def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tlsspec.codegen.generate import check_output, compile_specs, write_output
+
+    try:
+        sources = compile_specs(args.spec_dir)
+    except FileNotFoundError as e:
+        print(f"tlsspec: {e}", file=err)
+        return 2
+    except SpecErrors as e:
+        print(e.render(), file=err)
+        count = len(e.errors)
+        print(f"tlsspec: {count} error{'s' if count > 1 else ''}", file=err)
+        return 1
+    if args.check:
+        result = check_output(args.out, sources)
+        for name in result.stale:
+            print(f"stale: {args.out / name}", file=err)
+        for name in result.missing:
+            print(f"missing: {args.out / name}", file=err)
+        for name in result.extra:
+            print(f"extra: {args.out / name} (no spec file makes it)", file=err)
+        if not result.ok:
+            print(
+                f"tlsspec: {args.out} is out of date; run 'tlsspec generate'", file=err
+            )
+            return 1
+        print(f"{args.out}: up to date ({len(sources)} modules)", file=out)
+        return 0
+    changed = write_output(args.out, sources)
+    print(f"{args.out}: {len(sources)} modules, {len(changed)} written", file=out)
+    return 0
+
+
+# -- parse -----------------------------------------------------------------
+
+
+def _codec_modules(codecs: Path | None) -> list[ModuleType]:
+    if codecs is None:
+        package = importlib.import_module("tlsspec.generated")
+    else:
+        folder = codecs.resolve()
+        sys.path.insert(0, str(folder.parent))
+        package = importlib.import_module(folder.name)
+    modules = []
+    for info in pkgutil.iter_modules(package.__path__):
+        modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
+    return modules
+
+
+def _find_codec(name: str, codecs: Path | None) -> Codec | None:
+    for module in _codec_modules(codecs):
+        obj = getattr(module, name, None)
+        if isinstance(obj, Codec):
+            return obj
+    return None
+
+
+def _param_value(text: str) -> Any:
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text
+
+
+def _read_input(args: argparse.Namespace) -> bytes:
+    if args.file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        data = Path(args.file).read_bytes()
+    if args.hex:
+        text = data.decode("ascii", errors="replace")
+        return bytes.fromhex("".join(text.split()))
+    return data
+
+
+def _show_scalar(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return f"{value.name} ({value.value})"
+    if isinstance(value, bytes):
+        shown = value[:BYTES_SHOWN].hex()
+        more = "..." if len(value) > BYTES_SHOWN else ""
+        return f"{shown}{more} ({len(value)} bytes)"
+    if value is None:
+        return "absent"
+    return repr(value)
+
+
+class _Printer:
+    def __init__(self, trace: list[tuple[str, int]], out: TextIO) -> None:
+        self.trace = trace
+        self.cursor = 0
+        self.out = out
+
+    def offset(self, name: str) -> int | None:
+        for i in range(self.cursor, len(self.trace)):
+            if self.trace[i][0] == name:
+                self.cursor = i + 1
+                return self.trace[i][1]
+        return None
+
+    def line(self, depth: int, offset: int | None, text: str) -> None:
+        where = f"@{offset}" if offset is not None else ""
+        print(f"{where:>7}  {'  ' * depth}{text}", file=self.out)
+
+    def value(self, depth: int, label: str, offset: int | None, value: Any) -> None:
+        if isinstance(value, dict):
+            self.line(depth, offset, f"{label}:")
+            for key, item in value.items():
+                self.value(depth + 1, key, self.offset(key), item)
+        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            self.line(depth, offset, f"{label}: {len(value)} items")
+            for i, item in enumerate(value):
+                self.value(depth + 1, f"[{i}]", None, item)
+        elif isinstance(value, list):
+            shown = ", ".join(_show_scalar(v) for v in value)
+            self.line(depth, offset, f"{label}: [{shown}]")
+        else:
+            self.line(depth, offset, f"{label}: {_show_scalar(value)}")
+
+
+def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    codec = _find_codec(args.type, args.codecs)
+    if codec is None:
+        print(f"tlsspec: no type {args.type!r} in the generated modules", file=err)
+        return 2
+    params = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(f"tlsspec: --param needs NAME=VALUE, got {item!r}", file=err)
+            return 2
+        params[name] = _param_value(value)
+    try:
+        data = _read_input(args)
+    except (OSError, ValueError) as e:
+        print(f"tlsspec: cannot read input: {e}", file=err)
+        return 2
+    trace: list[tuple[str, int]] = []
+    try:
+        value = codec.parse(data, _trace=trace, **params)
+    except DecodeError as e:
+        print(f"error: {e.path}: {e.reason}", file=err)
+        print(f"  offset: {e.offset}", file=err)
+        print(f"  alert: {e.alert}", file=err)
+        return 1
+    _Printer(trace, out).value(0, args.type, 0, value)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments without the program name (default: ``sys.argv``).
+
+    Returns:
+        The exit status.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "parse" and not {"-h", "--help"} & set(argv):
+            # Options may come after FILE: `tlsspec parse TYPE FILE --hex`.
+            parse = argparse.ArgumentParser(
+                prog="tlsspec parse", description=PARSE_DESCRIPTION
+            )
+            _parse_arguments(parse)
+            return _parse(parse.parse_intermixed_args(argv[1:]), sys.stdout, sys.stderr)
+        args = _parser().parse_args(argv)
+        if args.command == "generate":
+            return _generate(args, sys.stdout, sys.stderr)
+        return _parse(args, sys.stdout, sys.stderr)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly.
+        sys.stderr.close()
+        return 0
