@@ -31,7 +31,7 @@ demo: generate check-generated
 	PYTHONPATH=. $(PY) scripts/demo_decode.py
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.codec_bench
+	PYTHONPATH=. $(PY) -m benchmarks.codec_bench
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis

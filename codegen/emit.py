@@ -304,8 +304,14 @@ class _Emitter:
         tag = sel.tag
         if tag.kind == "field":
             return f"v_{python_name(tag.name)}"
-        fn = "_c.build_param" if building else "_c.param"
-        return f'{fn}(ctx, "{tag.name}")'
+        return self.param_fetch(code, tag.name, building)
+
+    def param_fetch(self, code: _Code, name: str, building: bool) -> str:
+        var = code.temp("p")
+        code(f'{var} = ctx.get("{name}")')
+        code(f"if {var} is None:")
+        code(f'    raise _c.{"build_missing" if building else "missing"}("{name}")')
+        return var
 
     def parse_select(
         self, code: _Code, sel: SelectMember, ctx: _Ctx, value_var: str | None = None
@@ -405,14 +411,13 @@ class _Emitter:
             code(f"if {' or '.join(conds)}:")
             code(f"    raise _c.out_of_bounds(pos, {n}, {vec.floor}, {vec.ceiling})")
 
-    def size_expr(self, vec: Vector, building: bool = False) -> str:
+    def size_expr(self, code: _Code, vec: Vector, building: bool = False) -> str:
         assert vec.size is not None
         if vec.size.kind == "const":
             return str(vec.size.value)
         if vec.size.kind == "field":
             return f"v_{python_name(vec.size.name)}"
-        fn = "_c.build_param" if building else "_c.param"
-        return f'{fn}(ctx, "{vec.size.name}")'
+        return self.param_fetch(code, vec.size.name, building)
 
     def parse_texpr(self, code: _Code, texpr: TypeExpr, var: str, lim: str) -> None:
         vec = texpr.vector
@@ -429,11 +434,7 @@ class _Emitter:
             code(f"{var}, pos = {fn}(buf, pos, {lim}, ctx)")
             return
         if vec.kind == "fixed":
-            n = self.size_expr(vec)
-            if vec.size is not None and vec.size.kind != "const":
-                nv = code.temp("n")
-                code(f"{nv} = {n}")
-                n = nv
+            n = self.size_expr(code, vec)
             stop = code.temp("stop")
             code(f"{stop} = pos + {n}")
             code(f"if {stop} > {lim}:")
@@ -711,7 +712,7 @@ class _Emitter:
             code(f"{self.ref(base, 'build')}({var}, out, ctx)")
             return
         if vec.kind == "fixed":
-            n = self.size_expr(vec, building=True)
+            n = self.size_expr(code, vec, building=True)
             if isinstance(base, OpaqueType):
                 code(f"if len({var}) != {n}:")
                 code(f"    raise _c.wrong_size(len({var}), {n})")

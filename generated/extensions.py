@@ -1104,7 +1104,10 @@ def _parse_Extension(buf, pos, end, ctx):
             raise _c.overrun(pos, n1, end)
         t3 = v_extension_type
         if t3 == 0:
-            t4 = _c.param(ctx, "msg_type")
+            p5 = ctx.get("msg_type")
+            if p5 is None:
+                raise _c.missing("msg_type")
+            t4 = p5
             if t4 == 1:
                 v_extension_data, pos = _parse_ServerNameList(buf, pos, stop2, ctx)
             elif t4 == 2:
@@ -1113,16 +1116,19 @@ def _parse_Extension(buf, pos, end, ctx):
             else:
                 raise _c.no_case(t4, pos, "HandshakeType")
         elif t3 == 5:
-            t5 = _c.param(ctx, "msg_type")
-            if t5 == 1:
+            p7 = ctx.get("msg_type")
+            if p7 is None:
+                raise _c.missing("msg_type")
+            t6 = p7
+            if t6 == 1:
                 v_extension_data, pos = _parse_CertificateStatusRequest(
                     buf, pos, stop2, ctx
                 )
-            elif t5 == 2:
+            elif t6 == 2:
                 v_extension_data = _Container()
                 pass
             else:
-                raise _c.no_case(t5, pos, "HandshakeType")
+                raise _c.no_case(t6, pos, "HandshakeType")
         elif t3 == 10:
             v_extension_data, pos = _parse_NamedGroupList(buf, pos, stop2, ctx)
         elif t3 == 11:
@@ -1171,7 +1177,10 @@ def _build_Extension(value, out, ctx):
         out += bytes(2)
         t2 = v_extension_type
         if t2 == 0:
-            t3 = _c.build_param(ctx, "msg_type")
+            p4 = ctx.get("msg_type")
+            if p4 is None:
+                raise _c.build_missing("msg_type")
+            t3 = p4
             if t3 == 1:
                 _build_ServerNameList(v_extension_data, out, ctx)
             elif t3 == 2:
@@ -1179,13 +1188,16 @@ def _build_Extension(value, out, ctx):
             else:
                 raise _c.no_build_case(t3, "HandshakeType")
         elif t2 == 5:
-            t4 = _c.build_param(ctx, "msg_type")
-            if t4 == 1:
+            p6 = ctx.get("msg_type")
+            if p6 is None:
+                raise _c.build_missing("msg_type")
+            t5 = p6
+            if t5 == 1:
                 _build_CertificateStatusRequest(v_extension_data, out, ctx)
-            elif t4 == 2:
+            elif t5 == 2:
                 pass
             else:
-                raise _c.no_build_case(t4, "HandshakeType")
+                raise _c.no_build_case(t5, "HandshakeType")
         elif t2 == 10:
             _build_NamedGroupList(v_extension_data, out, ctx)
         elif t2 == 11:
@@ -1206,8 +1218,8 @@ def _build_Extension(value, out, ctx):
             _build_RenegotiationInfo(v_extension_data, out, ctx)
         else:
             out += v_extension_data
-        n5 = len(out) - start1 - 2
-        out[start1 : start1 + 2] = _c.length_bytes(n5, 2)
+        n7 = len(out) - start1 - 2
+        out[start1 : start1 + 2] = _c.length_bytes(n7, 2)
     except _CodecError as e:
         e.prefix(f)
         raise

@@ -1004,7 +1004,10 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
     tr = ctx.get("_trace")
     try:
         f = ""
-        t1 = _c.param(ctx, "key_exchange_algorithm")
+        p2 = ctx.get("key_exchange_algorithm")
+        if p2 is None:
+            raise _c.missing("key_exchange_algorithm")
+        t1 = p2
         if t1 == 2:
             f = "params"
             if tr is not None:
@@ -1014,24 +1017,24 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
             f = "signed_params"
             if tr is not None:
                 tr.append(("signed_params", pos))
-            s2 = _Container()
+            s3 = _Container()
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
             alg = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
             alg = _SignatureScheme_get(alg, alg)
-            s2["algorithm"] = alg
+            s3["algorithm"] = alg
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
-            n3 = (buf[pos] << 8) | buf[pos + 1]
+            n4 = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
-            stop4 = pos + n3
-            if stop4 > end:
-                raise _c.overrun(pos, n3, end)
-            sig = buf[pos:stop4]
-            pos = stop4
-            s2["signature"] = sig
-            r["signed_params"] = s2
+            stop5 = pos + n4
+            if stop5 > end:
+                raise _c.overrun(pos, n4, end)
+            sig = buf[pos:stop5]
+            pos = stop5
+            s3["signature"] = sig
+            r["signed_params"] = s3
         else:
             raise _c.no_case(t1, pos, "KeyExchangeAlgorithm")
         return r, pos
@@ -1044,20 +1047,23 @@ def _build_ServerKeyExchange(value, out, ctx):
     f = ""
     try:
         f = ""
-        t1 = _c.build_param(ctx, "key_exchange_algorithm")
+        p2 = ctx.get("key_exchange_algorithm")
+        if p2 is None:
+            raise _c.build_missing("key_exchange_algorithm")
+        t1 = p2
         if t1 == 2:
             f = "params"
             v_params = value["params"]
             _build_ServerECDHParams(v_params, out, ctx)
             f = "signed_params"
-            s2 = value["signed_params"]
-            alg = s2["algorithm"]
+            s3 = value["signed_params"]
+            alg = s3["algorithm"]
             if alg.__class__ is str:
                 alg = _c.enum_value(SignatureScheme, alg)
             out += _c.P16(alg)
-            sig = s2["signature"]
-            n3 = len(sig)
-            out += _c.length_bytes(n3, 2)
+            sig = s3["signature"]
+            n4 = len(sig)
+            out += _c.length_bytes(n4, 2)
             out += sig
         else:
             raise _c.no_build_case(t1, "KeyExchangeAlgorithm")
@@ -1493,7 +1499,10 @@ def _parse_ClientKeyExchange(buf, pos, end, ctx):
         f = "exchange_keys"
         if tr is not None:
             tr.append(("exchange_keys", pos))
-        t1 = _c.param(ctx, "key_exchange_algorithm")
+        p2 = ctx.get("key_exchange_algorithm")
+        if p2 is None:
+            raise _c.missing("key_exchange_algorithm")
+        t1 = p2
         if t1 == 1:
             v_exchange_keys, pos = _parse_EncryptedPreMasterSecret(buf, pos, end, ctx)
         elif t1 == 2:
@@ -1514,7 +1523,10 @@ def _build_ClientKeyExchange(value, out, ctx):
     try:
         f = "exchange_keys"
         v_exchange_keys = value["exchange_keys"]
-        t1 = _c.build_param(ctx, "key_exchange_algorithm")
+        p2 = ctx.get("key_exchange_algorithm")
+        if p2 is None:
+            raise _c.build_missing("key_exchange_algorithm")
+        t1 = p2
         if t1 == 1:
             _build_EncryptedPreMasterSecret(v_exchange_keys, out, ctx)
         elif t1 == 2:
@@ -1614,10 +1626,12 @@ def _parse_Finished(buf, pos, end, ctx):
         f = "verify_data"
         if tr is not None:
             tr.append(("verify_data", pos))
-        n1 = _c.param(ctx, "verify_data_length")
-        stop2 = pos + n1
+        p1 = ctx.get("verify_data_length")
+        if p1 is None:
+            raise _c.missing("verify_data_length")
+        stop2 = pos + p1
         if stop2 > end:
-            raise _c.short(pos, n1, end)
+            raise _c.short(pos, p1, end)
         v_verify_data = buf[pos:stop2]
         pos = stop2
         r["verify_data"] = v_verify_data
@@ -1632,10 +1646,11 @@ def _build_Finished(value, out, ctx):
     try:
         f = "verify_data"
         v_verify_data = value["verify_data"]
-        if len(v_verify_data) != _c.build_param(ctx, "verify_data_length"):
-            raise _c.wrong_size(
-                len(v_verify_data), _c.build_param(ctx, "verify_data_length")
-            )
+        p1 = ctx.get("verify_data_length")
+        if p1 is None:
+            raise _c.build_missing("verify_data_length")
+        if len(v_verify_data) != p1:
+            raise _c.wrong_size(len(v_verify_data), p1)
         out += v_verify_data
     except _CodecError as e:
         e.prefix(f)

@@ -112,12 +112,11 @@ def _parse_TLSPlaintext(buf, pos, end, ctx):
         f = "fragment"
         if tr is not None:
             tr.append(("fragment", pos))
-        n1 = v_length
-        stop2 = pos + n1
-        if stop2 > end:
-            raise _c.short(pos, n1, end)
-        v_fragment = buf[pos:stop2]
-        pos = stop2
+        stop1 = pos + v_length
+        if stop1 > end:
+            raise _c.short(pos, v_length, end)
+        v_fragment = buf[pos:stop1]
+        pos = stop1
         r["fragment"] = v_fragment
         return r, pos
     except _DecodeError as e:
@@ -205,12 +204,11 @@ def _parse_TLSCiphertext(buf, pos, end, ctx):
         f = "fragment"
         if tr is not None:
             tr.append(("fragment", pos))
-        n1 = v_length
-        stop2 = pos + n1
-        if stop2 > end:
-            raise _c.short(pos, n1, end)
-        v_fragment = buf[pos:stop2]
-        pos = stop2
+        stop1 = pos + v_length
+        if stop1 > end:
+            raise _c.short(pos, v_length, end)
+        v_fragment = buf[pos:stop1]
+        pos = stop1
         r["fragment"] = v_fragment
         return r, pos
     except _DecodeError as e:
@@ -275,10 +273,12 @@ def _parse_GenericBlockCipher(buf, pos, end, ctx):
         f = "IV"
         if tr is not None:
             tr.append(("IV", pos))
-        n1 = _c.param(ctx, "record_iv_length")
-        stop2 = pos + n1
+        p1 = ctx.get("record_iv_length")
+        if p1 is None:
+            raise _c.missing("record_iv_length")
+        stop2 = pos + p1
         if stop2 > end:
-            raise _c.short(pos, n1, end)
+            raise _c.short(pos, p1, end)
         v_IV = buf[pos:stop2]
         pos = stop2
         r["IV"] = v_IV
@@ -298,8 +298,11 @@ def _build_GenericBlockCipher(value, out, ctx):
     try:
         f = "IV"
         v_IV = value["IV"]
-        if len(v_IV) != _c.build_param(ctx, "record_iv_length"):
-            raise _c.wrong_size(len(v_IV), _c.build_param(ctx, "record_iv_length"))
+        p1 = ctx.get("record_iv_length")
+        if p1 is None:
+            raise _c.build_missing("record_iv_length")
+        if len(v_IV) != p1:
+            raise _c.wrong_size(len(v_IV), p1)
         out += v_IV
         f = "block_ciphered"
         out += value["block_ciphered"]
@@ -336,10 +339,12 @@ def _parse_GenericAEADCipher(buf, pos, end, ctx):
         f = "nonce_explicit"
         if tr is not None:
             tr.append(("nonce_explicit", pos))
-        n1 = _c.param(ctx, "record_iv_length")
-        stop2 = pos + n1
+        p1 = ctx.get("record_iv_length")
+        if p1 is None:
+            raise _c.missing("record_iv_length")
+        stop2 = pos + p1
         if stop2 > end:
-            raise _c.short(pos, n1, end)
+            raise _c.short(pos, p1, end)
         v_nonce_explicit = buf[pos:stop2]
         pos = stop2
         r["nonce_explicit"] = v_nonce_explicit
@@ -359,10 +364,11 @@ def _build_GenericAEADCipher(value, out, ctx):
     try:
         f = "nonce_explicit"
         v_nonce_explicit = value["nonce_explicit"]
-        if len(v_nonce_explicit) != _c.build_param(ctx, "record_iv_length"):
-            raise _c.wrong_size(
-                len(v_nonce_explicit), _c.build_param(ctx, "record_iv_length")
-            )
+        p1 = ctx.get("record_iv_length")
+        if p1 is None:
+            raise _c.build_missing("record_iv_length")
+        if len(v_nonce_explicit) != p1:
+            raise _c.wrong_size(len(v_nonce_explicit), p1)
         out += v_nonce_explicit
         f = "aead_ciphered"
         out += value["aead_ciphered"]

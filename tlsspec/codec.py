@@ -94,25 +94,17 @@ def no_case(tag: object, pos: int, enum_name: str) -> DecodeError:
     )
 
 
-def param(ctx: Mapping[str, Any], name: str) -> Any:
-    try:
-        return ctx[name]
-    except KeyError:
-        # A missing parameter is the caller's mistake, not the peer's: the
-        # alert is internal_error, and the message names the keyword.
-        raise DecodeError(
-            f"needs the parse parameter {name}=...", alert="internal_error"
-        ) from None
+def missing(name: str) -> DecodeError:
+    # A missing parameter is the caller's mistake, not the peer's: the alert
+    # is internal_error, and the message names the keyword.
+    return DecodeError(f"needs the parse parameter {name}=...", alert="internal_error")
 
 
 # -- encode failures -------------------------------------------------------
 
 
-def build_param(ctx: Mapping[str, Any], name: str) -> Any:
-    try:
-        return ctx[name]
-    except KeyError:
-        raise EncodeError(f"needs the build parameter {name}=...") from None
+def build_missing(name: str) -> EncodeError:
+    return EncodeError(f"needs the build parameter {name}=...")
 
 
 def encode_failure(path: str, exc: BaseException) -> EncodeError:
@@ -206,6 +198,9 @@ class Codec(Construct):  # type: ignore[misc]
         self.defaults = dict(defaults or {})
         self.enum_params = dict(enum_params or {})
         self.docs = doc
+        # Without defaults or enum parameters the caller's keywords are the
+        # context as they are.
+        self._plain = not self.defaults and not self.enum_params
 
     def __repr__(self) -> str:
         return f"<Codec {self.name}>"
@@ -221,7 +216,11 @@ class Codec(Construct):  # type: ignore[misc]
             self.enum_params[key] = enum_cls
         return enum_cls
 
-    def _context(self, given: Mapping[str, Any]) -> dict[str, Any]:
+    def _context(self, given: dict[str, Any]) -> dict[str, Any]:
+        # Generated code never changes a context in place, so the defaults
+        # and the caller's keyword dict can be used as they are.
+        if not self.enum_params:
+            return {**self.defaults, **given} if self.defaults else given
         ctx = dict(self.defaults)
         for key, value in given.items():
             enum_cls = self._enum_param(key) if key in self.enum_params else None
@@ -254,7 +253,11 @@ class Codec(Construct):  # type: ignore[misc]
             DecodeError: The bytes are malformed, truncated or overlong.
         """
         buf = data if type(data) is bytes else bytes(data)
-        ctx = self._context(params) if (params or self.defaults) else {}
+        ctx = (
+            (params if self._plain else self._context(params))
+            if params
+            else self.defaults
+        )
         try:
             value, pos = self.parse_fn(buf, 0, len(buf), ctx)
         except DecodeError as e:
@@ -276,7 +279,11 @@ class Codec(Construct):  # type: ignore[misc]
         Raises:
             DecodeError: The bytes are malformed or truncated.
         """
-        ctx = self._context(params) if (params or self.defaults) else {}
+        ctx = (
+            (params if self._plain else self._context(params))
+            if params
+            else self.defaults
+        )
         try:
             return self.parse_fn(data, offset, len(data), ctx)
         except DecodeError as e:
@@ -298,7 +305,11 @@ class Codec(Construct):  # type: ignore[misc]
         """
         out = bytearray()
         try:
-            ctx = self._context(params) if (params or self.defaults) else {}
+            ctx = (
+                (params if self._plain else self._context(params))
+                if params
+                else self.defaults
+            )
             self.build_fn(obj, out, ctx)
         except CodecError as e:
             if isinstance(e, DecodeError):
