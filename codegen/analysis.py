@@ -1,0 +1,783 @@
+"""The analyzer: syntax trees in, the checked model out.
+
+Resolution rules beyond the RFC text are listed in :mod:`tlsspec.codegen.model`
+and the README.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from tlsspec.codegen import syntax as ast
+from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors
+from tlsspec.codegen.model import (
+    CIPHERED,
+    INT_WIDTHS,
+    MAX_BOUND,
+    AliasType,
+    CipheredMember,
+    Constant,
+    EnumMember,
+    EnumType,
+    FieldMember,
+    IntType,
+    Member,
+    Module,
+    OpaqueType,
+    SelectMember,
+    SignedMember,
+    Size,
+    Spec,
+    StructType,
+    TypeDef,
+    TypeExpr,
+    Vector,
+    python_name,
+    snake_case,
+    width_for,
+)
+from tlsspec.codegen.selects import SelectRules
+from tlsspec.codegen.walk import (
+    Scope,
+    flat_named,
+    walk_fields,
+)
+
+__all__ = ["Analyzer"]
+
+
+class Analyzer(SelectRules):
+    def __init__(self, files: list[ast.SourceFile]) -> None:
+        self.files = files
+        self.errors: list[SpecError] = []
+        self.types: dict[str, TypeDef] = {}
+        self.constants: dict[str, Constant] = {}
+        self.defs: dict[str, tuple[ast.Definition, str]] = {}
+        self.modules: dict[str, Module] = {}
+        self.resolving: list[str] = []
+        self.done: set[str] = set()
+        self.param_uses: dict[str, dict[str, TypeDef | None]] = {}
+        self.exports: set[tuple[str, str]] = set()
+        self.current: str = ""
+        self.current_module: str = ""
+        self.extend_selects: list[tuple[ast.ExtendSelect, str]] = []
+        self.enum_extensions: dict[str, list[tuple[ast.ExtendEnum, str]]] = {}
+        self.module_order: dict[str, list[str]] = {}
+
+    def error(self, pos: Pos, message: str, hint: str = "") -> SpecError:
+        err = SpecError(pos, message, hint)
+        self.errors.append(err)
+        return err
+
+    # -- driver ------------------------------------------------------------
+
+    def run(self) -> Spec:
+        builtins = {
+            name: IntType(name, "", None, width=w) for name, w in INT_WIDTHS.items()
+        }
+        builtins["opaque"] = OpaqueType("opaque", "", None)
+        self.builtins = builtins
+        for f in self.files:
+            stem = PurePath(f.path).stem
+            modname = python_name(stem)
+            if modname in self.modules:
+                first = self.modules[modname].path
+                self.error(
+                    Pos(f.path, 1, 1, f.source),
+                    f"two spec files would both generate module {modname!r}",
+                    f"rename this file or {first}",
+                )
+                continue
+            self.modules[modname] = Module(modname, f.path, f.source)
+            self.module_order[modname] = []
+            for d in f.definitions:
+                if isinstance(d, ast.ExtendEnum):
+                    self.enum_extensions.setdefault(d.name, []).append((d, modname))
+                    continue
+                if isinstance(d, ast.ExtendSelect):
+                    self.extend_selects.append((d, modname))
+                    continue
+                self.declare(d, modname)
+        for name in list(self.defs):
+            self.resolve_name(name)
+        for node, modname in self.extend_selects:
+            self.apply_extend_select(node, modname)
+        for name, extensions in self.enum_extensions.items():
+            if name not in self.types:
+                for node, _ in extensions:
+                    self.error(
+                        node.pos,
+                        f"'extend enum' names unknown enum {name!r}",
+                        "declare the enum first, or fix the name",
+                    )
+        if self.errors:
+            raise SpecErrors(self.errors)
+        spec = self.finish()
+        if self.errors:
+            raise SpecErrors(self.errors)
+        return spec
+
+    def declare(self, d: ast.Definition, modname: str) -> None:
+        name = d.name  # type: ignore[union-attr]
+        if name in self.builtins:
+            self.error(
+                d.pos,
+                f"{name!r} is a built-in type and cannot be redefined",
+                "choose another name",
+            )
+            return
+        if name in self.defs:
+            first = self.defs[name][0].pos
+            self.error(
+                d.pos,
+                f"duplicate definition of {name!r} (first defined at {first})",
+                "remove one definition or rename it",
+            )
+            return
+        self.defs[name] = (d, modname)
+        self.module_order[modname].append(name)
+
+    # -- name resolution ---------------------------------------------------
+
+    def lookup_type(self, name: str, pos: Pos) -> TypeDef | None:
+        if name in self.builtins:
+            return self.builtins[name]
+        if name in self.types:
+            return self.types[name]
+        if name in self.defs:
+            d, _ = self.defs[name]
+            if isinstance(d, ast.DeclDef) and d.fixed is not None:
+                self.error(
+                    pos,
+                    f"{name!r} is a constant, not a type",
+                    "use the constant's type here",
+                )
+                return None
+            if name in self.resolving:
+                chain = " -> ".join(
+                    [*self.resolving[self.resolving.index(name) :], name]
+                )
+                self.error(
+                    pos,
+                    f"cyclic definition: {chain}",
+                    "a TLS type cannot contain itself; remove the cycle",
+                )
+                return None
+            return self.resolve_name(name)
+        self.error(pos, f"unknown type {name!r}", self.suggest(name))
+        return None
+
+    def suggest(self, name: str) -> str:
+        candidates = list(self.defs) + list(self.builtins)
+        close = difflib.get_close_matches(name, candidates, n=1)
+        if close:
+            return f"did you mean {close[0]!r}? Otherwise define {name!r}"
+        return f"define {name!r} in a spec file compiled together with this one"
+
+    def resolve_name(self, name: str) -> TypeDef | None:
+        if name in self.types:
+            return self.types[name]
+        if name in self.done:
+            return None
+        d, modname = self.defs[name]
+        saved = (self.current, self.current_module)
+        self.current_module = modname
+        self.resolving.append(name)
+        try:
+            if isinstance(d, ast.EnumDef):
+                self.types[name] = self.build_enum(name, d.body, modname, d.pos, d.text)
+            elif isinstance(d, ast.StructDef):
+                self.current = name
+                self.types[name] = self.build_struct(d, modname)
+            elif isinstance(d, ast.SelectDef):
+                self.current = name
+                self.types[name] = self.build_select_type(d, modname)
+            elif isinstance(d, ast.DeclDef):
+                if d.fixed is None:
+                    self.current = name
+                    self.types[name] = self.build_alias(d, modname)
+                else:
+                    self.build_constant(d, modname)
+        except SpecError:
+            pass
+        finally:
+            self.resolving.pop()
+            self.done.add(name)
+            self.current, self.current_module = saved
+        return self.types.get(name)
+
+    # -- expressions -------------------------------------------------------
+
+    def const_expr(self, expr: ast.Expr, what: str) -> int:
+        if isinstance(expr, ast.Num):
+            return expr.value
+        if isinstance(expr, ast.Ref):
+            value = self.constant_value(expr.name, expr.pos)
+            if value is None:
+                raise self.error(
+                    expr.pos,
+                    f"{what} uses {expr.name!r}, which is not a numeric constant",
+                    "use a number, or define 'uint32 NAME = value;'",
+                )
+            return value
+        left = self.const_expr(expr.left, what)
+        right = self.const_expr(expr.right, what)
+        if expr.op == "+":
+            return left + right
+        if expr.op == "-":
+            return left - right
+        if expr.op == "*":
+            return left * right
+        if right > 64:
+            raise self.error(
+                expr.pos, f"exponent {right} is too large", "use 2^n with n <= 64"
+            )
+        return left**right
+
+    def constant_value(self, name: str, pos: Pos) -> int | None:
+        if name not in self.constants and name in self.defs:
+            d, _ = self.defs[name]
+            if isinstance(d, ast.DeclDef) and d.fixed is not None:
+                self.resolve_name(name)
+        const = self.constants.get(name)
+        if const is not None and isinstance(const.value, int):
+            return const.value
+        return None
+
+    # -- enums -------------------------------------------------------------
+
+    def build_enum(
+        self, name: str, body: ast.EnumBody, modname: str, pos: Pos, text: str
+    ) -> EnumType:
+        enum = EnumType(name, modname, pos, text, body=body)
+        items = list(body.items)
+        for ext, _ in self.enum_extensions.get(name, []):
+            enum.extensions.append(ext)
+            items.extend(i for i in ext.body.items if i.kind != "width")
+            for i in ext.body.items:
+                if i.kind == "width":
+                    self.error(
+                        i.pos,
+                        "'extend enum' cannot change the enum's width",
+                        "remove the width marker; the width comes from the enum",
+                    )
+        width_marker: tuple[int, Pos] | None = None
+        singles: dict[str, list[tuple[int, Pos]]] = {}
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        order: list[str] = []
+        next_value = 0
+        implicit = False
+        max_value = 0
+        for item in items:
+            if item.kind == "width":
+                assert item.high is not None
+                width_marker = (self.const_expr(item.high, "enum width"), item.pos)
+                continue
+            if item.kind == "bare":
+                # RFC 5246 §6.1 writes enums such as ConnectionEnd without
+                # values; they never reach the wire, so number them in order.
+                value = next_value
+                implicit = True
+            elif item.kind == "value":
+                assert item.low is not None
+                value = self.const_expr(item.low, "enum value")
+            else:
+                assert item.low is not None and item.high is not None
+                low = self.const_expr(item.low, "enum range")
+                high = self.const_expr(item.high, "enum range")
+                if low > high:
+                    self.error(
+                        item.pos,
+                        f"enum range {item.name}({low}..{high}) runs backwards",
+                        "write the smaller value first",
+                    )
+                ranges.setdefault(item.name, []).append((low, high))
+                if item.name not in order:
+                    order.append(item.name)
+                max_value = max(max_value, high)
+                continue
+            if value < 0:
+                self.error(item.pos, "enum values cannot be negative", "use 0 or more")
+            singles.setdefault(item.name, []).append((value, item.pos))
+            if item.name not in order:
+                order.append(item.name)
+            max_value = max(max_value, value)
+            next_value = value + 1
+        del implicit
+        if width_marker is not None:
+            marker, marker_pos = width_marker
+            width = width_for(marker)
+            if width is None:
+                self.error(
+                    marker_pos,
+                    f"width marker {marker} is above 2^32-1",
+                    "use at most (4294967295)",
+                )
+                width = 4
+            limit = 256**width - 1
+            for item in items:
+                if item.kind in ("value", "range", "bare"):
+                    values = [v for v, p in singles.get(item.name, []) if p == item.pos]
+                    values += (
+                        [hi for lo, hi in ranges.get(item.name, [])]
+                        if item.kind == "range"
+                        else []
+                    )
+                    for v in values:
+                        if v > marker or v > limit:
+                            self.error(
+                                item.pos,
+                                f"enum value {v} of {item.name!r} does not fit the "
+                                f"declared width ({marker}, {width} byte"
+                                f"{'s' if width > 1 else ''})",
+                                f"raise the width marker to ({256 ** (width + 1) - 1}) "
+                                "or fix the value",
+                            )
+            enum.explicit_width = True
+        else:
+            width = width_for(max_value) or 4
+            if max_value > MAX_BOUND:
+                self.error(
+                    pos,
+                    f"enum value {max_value} is above 2^32-1",
+                    "use a smaller value",
+                )
+        enum.width = width
+        seen_py: dict[str, Pos] = {}
+        for member_name in order:
+            if (
+                member_name in singles
+                and member_name not in ranges
+                and len(singles[member_name]) == 1
+            ):
+                value, mpos = singles[member_name][0]
+                py = python_name(member_name)
+                if py in seen_py:
+                    self.error(
+                        mpos,
+                        f"enum member {member_name!r} maps to Python name {py!r}, "
+                        f"already used at {seen_py[py]}",
+                        "rename one of the members",
+                    )
+                    continue
+                seen_py[py] = mpos
+                enum.members.append(EnumMember(member_name, py, value, mpos))
+            else:
+                for value, _ in singles.get(member_name, []):
+                    enum.ranges.append((member_name, value, value))
+                for low, high in ranges.get(member_name, []):
+                    enum.ranges.append((member_name, low, high))
+        return enum
+
+    # -- declarators ------------------------------------------------------
+
+    def vector(
+        self,
+        decl: ast.Declarator,
+        element: TypeDef,
+        scope: Scope | None,
+    ) -> Vector:
+        if isinstance(decl, ast.FixedSize):
+            size = self.size_expr(decl.size, scope)
+            elem_size = element.size
+            if size.kind == "const" and elem_size:
+                if size.value % elem_size:
+                    self.error(
+                        decl.pos,
+                        f"fixed vector of {size.value} bytes is not a multiple of "
+                        f"{element.name}'s size ({elem_size} bytes)",
+                        f"use a multiple of {elem_size}: the size counts bytes, "
+                        "not elements",
+                    )
+            if size.kind == "const" and size.value > MAX_BOUND:
+                self.error(
+                    decl.pos, f"size {size.value} is above 2^32-1", "use a smaller size"
+                )
+            return Vector("fixed", size=size)
+        ceiling = self.const_expr(decl.ceiling, "vector ceiling")
+        floor = self.const_expr(decl.floor, "vector floor") if decl.floor else 0
+        if ceiling > MAX_BOUND:
+            self.error(
+                decl.ceiling.pos,
+                f"vector ceiling {ceiling} is above 2^32-1",
+                "TLS length prefixes are at most 4 bytes; use at most 2^32-1",
+            )
+        if floor > ceiling:
+            self.error(
+                decl.pos,
+                f"vector floor {floor} is above its ceiling {ceiling}",
+                "swap the bounds or fix the floor",
+            )
+        if floor < 0:
+            self.error(decl.pos, "vector floor is negative", "use 0 or more")
+        width = width_for(max(ceiling, 0)) or 4
+        return Vector("var", floor=floor, ceiling=ceiling, width=width)
+
+    def size_expr(self, expr: ast.Expr, scope: Scope | None) -> Size:
+        if isinstance(expr, ast.Ref):
+            name = expr.name
+            if self.constant_value(name, expr.pos) is not None:
+                return Size("const", value=self.constant_value(name, expr.pos) or 0)
+            head, _, tail = name.rpartition(".")
+            if scope is not None:
+                if not head and scope.find(name) is not None:
+                    return Size("field", name=name)
+                if head in scope.names() and scope.find(tail) is not None:
+                    return Size("field", name=tail)
+                if head in scope.names():
+                    raise self.error(
+                        expr.pos,
+                        f"{name!r} names no earlier field of {head}",
+                        "a size may only name a field declared before it",
+                    )
+            return Size("param", name=self.param_name(name, expr.pos, None))
+        return Size("const", value=self.const_expr(expr, "vector size"))
+
+    def param_name(self, name: str, pos: Pos, kind: TypeDef | None) -> str:
+        head, _, tail = name.rpartition(".")
+        if head:
+            owner = self.defs.get(head)
+            if owner is not None and isinstance(owner[0], ast.StructDef):
+                if any(f.name == tail for f in walk_fields(owner[0].fields)):
+                    self.exports.add((head, tail))
+                    param = tail
+                else:
+                    raise self.error(
+                        pos,
+                        f"{head} has no field {tail!r}",
+                        f"name one of {head}'s fields",
+                    )
+            else:
+                param = snake_case(head) + "_" + tail
+        else:
+            param = name if name == name.lower() else snake_case(name)
+        param = python_name(param)
+        self.param_uses.setdefault(self.current, {})[param] = kind
+        return param
+
+    # -- structs -----------------------------------------------------------
+
+    def build_struct(self, d: ast.StructDef, modname: str) -> StructType:
+        struct = StructType(
+            d.name, modname, d.pos, d.text, attribute=d.attribute, node=d
+        )
+        if d.attribute in CIPHERED:
+            # Protected bytes: check the fields refer to real types, decode
+            # the whole as an opaque fragment.
+            self.check_ciphered(d.fields)
+            return struct
+        if d.attribute == "digitally-signed":
+            struct.members = [
+                SignedMember("signature", self.signature_algorithm(d.pos), d.pos)
+            ]
+            return struct
+        if d.attribute is not None:
+            self.error(
+                d.pos,
+                f"'{d.attribute}' does not apply to a type definition",
+                "put the attribute on the field that holds the value",
+            )
+        scope = Scope(d.name, {})
+        struct.members = self.members(d.fields, scope, top=True)
+        return struct
+
+    def check_ciphered(self, fields: Iterable[ast.FieldNode]) -> None:
+        for f in fields:
+            if f.type_ref is not None:
+                self.lookup_type(f.type_ref.name, f.type_ref.pos)
+            self.check_ciphered(f.fields)
+
+    def signature_algorithm(self, pos: Pos) -> TypeExpr:
+        for candidate in ("SignatureAndHashAlgorithm", "SignatureScheme"):
+            if candidate in self.defs or candidate in self.types:
+                t = self.lookup_type(candidate, pos)
+                if t is not None:
+                    return TypeExpr(t)
+        return TypeExpr(self.builtins["uint16"])
+
+    def members(
+        self, nodes: Iterable[ast.FieldNode], scope: Scope, top: bool = False
+    ) -> list[Member]:
+        out: list[Member] = []
+        nodes = list(nodes)
+        for node in nodes:
+            try:
+                out.extend(self.member(node, scope))
+            except SpecError:
+                continue
+        self.link_lengths(out, scope)
+        names: dict[str, Pos] = {}
+        for m in flat_named(out):
+            name, pos = m
+            if name in names:
+                self.error(
+                    pos,
+                    f"duplicate field {name!r} (first at {names[name]})",
+                    "rename one of the fields",
+                )
+            names[name] = pos
+        return out
+
+    def link_lengths(self, members: list[Member], scope: Scope) -> None:
+        referenced = set()
+        for m in members:
+            if isinstance(m, FieldMember) and m.texpr.vector and m.texpr.vector.size:
+                if m.texpr.vector.size.kind == "field":
+                    referenced.add(m.texpr.vector.size.name)
+        for m in members:
+            if not isinstance(m, FieldMember) or m.name not in referenced:
+                continue
+            if not isinstance(m.texpr.base, IntType) or m.texpr.vector is not None:
+                continue
+            m.computed = True
+        for i, m in enumerate(members[:-1]):
+            if not isinstance(m, FieldMember) or m.name != "length":
+                continue
+            if m.computed or not isinstance(m.texpr.base, IntType) or m.texpr.vector:
+                continue
+            nxt = members[i + 1]
+            if isinstance(nxt, FieldMember | SelectMember):
+                m.computed = True
+                nxt.bounds = m.name
+
+    def member(self, node: ast.FieldNode, scope: Scope) -> list[Member]:
+        if node.kind == "field":
+            return [self.field_member(node, scope)]
+        if node.kind == "type_only":
+            assert node.type_ref is not None
+            t = self.lookup_type(node.type_ref.name, node.type_ref.pos)
+            if t is None:
+                raise SpecError(node.pos, "unresolved")
+            if isinstance(t, StructType) and not t.attribute:
+                # A nameless struct reference in a struct body: its fields
+                # appear in place, as in RFC 8446 §4.4.2's CertificateEntry.
+                return [
+                    FieldMember(python_name(snake_case(t.name)), TypeExpr(t), node.pos)
+                ]
+            return [FieldMember(python_name(snake_case(t.name)), TypeExpr(t), node.pos)]
+        if node.kind == "enum":
+            assert node.enum is not None and node.name is not None
+            enum_name = self.current + node.name[:1].upper() + node.name[1:]
+            enum_name = python_name(enum_name.replace("_", ""))
+            enum = self.build_enum(
+                enum_name, node.enum, self.current_module, node.pos, ""
+            )
+            if enum_name in self.types or enum_name in self.defs:
+                raise self.error(
+                    node.pos,
+                    f"inline enum would be named {enum_name!r}, which is taken",
+                    "define the enum at top level under its own name",
+                )
+            self.types[enum_name] = enum
+            order = self.module_order[self.current_module]
+            order.insert(order.index(self.current), enum_name)
+            fm = FieldMember(node.name, TypeExpr(enum), node.name_pos or node.pos)
+            if node.fixed is not None:
+                fm.fixed = self.encode_fixed(node.fixed, fm.texpr)
+            scope.fields[fm.name] = fm
+            return [fm]
+        if node.kind == "struct":
+            return self.struct_member(node, scope)
+        if node.kind == "select":
+            return [self.select_member(node, scope)]
+        raise AssertionError(node.kind)
+
+    def struct_member(self, node: ast.FieldNode, scope: Scope) -> list[Member]:
+        attr = node.attribute
+        if attr in CIPHERED:
+            self.check_ciphered(node.fields)
+            name = node.name or python_name(attr.replace("-", "_"))
+            return [CipheredMember(name, attr, node.pos)]
+        if attr == "digitally-signed":
+            return [
+                SignedMember(node.name, self.signature_algorithm(node.pos), node.pos)
+            ]
+        if attr == "public-key-encrypted":
+            opaque = self.builtins["opaque"]
+            vec = Vector("var", floor=0, ceiling=2**16 - 1, width=2)
+            return [
+                FieldMember(node.name or "encrypted", TypeExpr(opaque, vec), node.pos)
+            ]
+        if node.declarator is not None:
+            self.error(
+                node.declarator.pos,
+                "a vector of an inline struct needs a named type",
+                "define the struct at top level and declare 'Name field<...>;'",
+            )
+        inner = self.members(node.fields, Scope(scope.struct, {}, scope))
+        if node.name is None:
+            for m in inner:
+                if isinstance(m, FieldMember):
+                    scope.fields[m.name] = m
+            return inner
+        anon = StructType(
+            f"{scope.struct}.{node.name}", self.current_module, node.pos, members=inner
+        )
+        fm = FieldMember(node.name, TypeExpr(anon), node.name_pos or node.pos)
+        scope.fields[node.name] = fm
+        return [fm]
+
+    def field_member(self, node: ast.FieldNode, scope: Scope) -> Member:
+        assert node.type_ref is not None and node.name is not None
+        ref = node.type_ref
+        base = self.lookup_type(ref.name, ref.pos)
+        if base is None:
+            raise SpecError(ref.pos, "unresolved")
+        if ref.attribute == "digitally-signed":
+            return SignedMember(node.name, self.signature_algorithm(ref.pos), node.pos)
+        if ref.attribute == "public-key-encrypted":
+            vec = Vector("var", floor=0, ceiling=2**16 - 1, width=2)
+            fm = FieldMember(
+                node.name, TypeExpr(self.builtins["opaque"], vec), node.pos
+            )
+            scope.fields[node.name] = fm
+            return fm
+        if ref.attribute in CIPHERED:
+            return CipheredMember(node.name, ref.attribute, node.pos)
+        vec = self.vector(node.declarator, base, scope) if node.declarator else None
+        if vec is None and isinstance(base, OpaqueType):
+            self.error(
+                ref.pos,
+                f"'opaque {node.name}' needs a size",
+                f"write 'opaque {node.name}[n]' or "
+                f"'opaque {node.name}<floor..ceiling>'",
+            )
+        texpr = TypeExpr(base, vec)
+        fm = FieldMember(node.name, texpr, node.name_pos or node.pos)
+        if node.fixed is not None:
+            fm.fixed = self.encode_fixed(node.fixed, texpr)
+        scope.fields[node.name] = fm
+        return fm
+
+    # -- fixed values and constants ----------------------------------------
+
+    def encode_fixed(self, fixed: ast.FixedValue, texpr: TypeExpr) -> bytes:
+        value = self.fixed_value(fixed, texpr)
+        return self.encode_value(value, texpr, fixed.pos)
+
+    def fixed_value(self, fixed: ast.FixedValue, texpr: TypeExpr) -> object:
+        base = texpr.base
+        while isinstance(base, AliasType) and texpr.vector is None and base.target:
+            texpr = base.target
+            base = texpr.base
+        items = list(fixed.items)
+        if not fixed.braced:
+            expr = items[0]
+            if (
+                isinstance(expr, ast.Ref)
+                and isinstance(base, EnumType)
+                and texpr.vector is None
+            ):
+                value = base.lookup(expr.name)
+                if value is None:
+                    raise self.error(
+                        expr.pos,
+                        f"{expr.name!r} is not a member of enum {base.name}",
+                        f"use one of: {', '.join(base.member_names()[:10])}",
+                    )
+                return value
+            return self.const_expr(expr, "fixed value")
+        values = [self.const_expr(e, "fixed value") for e in items]
+        if isinstance(base, StructType):
+            fields = [m for m in base.members if isinstance(m, FieldMember)]
+            if len(fields) != len(values) or len(fields) != len(base.members):
+                raise self.error(
+                    fixed.pos,
+                    f"{len(values)} values given for {base.name}, which has "
+                    f"{len(base.members)} fields",
+                    "give one value per field",
+                )
+            return {f.name: v for f, v in zip(fields, values, strict=True)}
+        if texpr.vector is not None and texpr.vector.kind == "fixed":
+            return values
+        if len(values) == 1:
+            return values[0]
+        # `uint16 v = { 3, 3 }` spells the two bytes.
+        return values
+
+    def encode_value(self, value: object, texpr: TypeExpr, pos: Pos) -> bytes:
+        base = texpr.base
+        vec = texpr.vector
+        if vec is not None:
+            if not isinstance(value, list):
+                raise self.error(
+                    pos, "a vector needs a braced list of values", "write { a, b }"
+                )
+            elem = TypeExpr(base)
+            data = b"".join(self.encode_value(v, elem, pos) for v in value)
+            if (
+                vec.kind == "fixed"
+                and texpr.size is not None
+                and len(data) != texpr.size
+            ):
+                raise self.error(
+                    pos,
+                    f"value has {len(data)} bytes, the type needs {texpr.size}",
+                    "give exactly as many values as the vector holds",
+                )
+            if vec.kind == "var":
+                return len(data).to_bytes(vec.width, "big") + data
+            return data
+        if isinstance(base, AliasType) and base.target is not None:
+            return self.encode_value(value, base.target, pos)
+        if isinstance(base, IntType | EnumType | OpaqueType):
+            width = base.size or 1
+            if isinstance(value, list):
+                if len(value) != width or any(not 0 <= v <= 255 for v in value):
+                    raise self.error(
+                        pos,
+                        f"{len(value)} byte values given for a {width}-byte type",
+                        f"give {width} byte values, or one number",
+                    )
+                return bytes(value)
+            assert isinstance(value, int)
+            if not 0 <= value < 256**width:
+                raise self.error(
+                    pos,
+                    f"value {value} does not fit {base.name} ({width} bytes)",
+                    "use a smaller value",
+                )
+            return value.to_bytes(width, "big")
+        if isinstance(base, StructType) and isinstance(value, dict):
+            out = b""
+            for m in base.members:
+                assert isinstance(m, FieldMember)
+                out += self.encode_value(value[m.name], m.texpr, pos)
+            return out
+        raise self.error(
+            pos,
+            f"fixed values of type {base.name} are not supported",
+            "give fixed values only to integer, enum, opaque and struct types",
+        )
+
+    def build_constant(self, d: ast.DeclDef, modname: str) -> None:
+        assert d.fixed is not None
+        base = self.lookup_type(d.type_ref.name, d.type_ref.pos)
+        if base is None:
+            return
+        vec = self.vector(d.declarator, base, None) if d.declarator else None
+        texpr = TypeExpr(base, vec)
+        value = self.fixed_value(d.fixed, texpr)
+        encoded = self.encode_value(value, texpr, d.fixed.pos)
+        self.constants[d.name] = Constant(
+            d.name, modname, texpr, value, encoded, d.pos, d.text
+        )
+
+    # -- aliases and selects -----------------------------------------------
+
+    def build_alias(self, d: ast.DeclDef, modname: str) -> AliasType:
+        base = self.lookup_type(d.type_ref.name, d.type_ref.pos)
+        alias = AliasType(d.name, modname, d.pos, d.text, node=d)
+        if base is None:
+            return alias
+        vec = self.vector(d.declarator, base, None) if d.declarator else None
+        if vec is None and isinstance(base, OpaqueType):
+            self.error(
+                d.type_ref.pos,
+                f"'opaque {d.name}' needs a size",
+                f"write 'opaque {d.name}[n]' or 'opaque {d.name}<floor..ceiling>'",
+            )
+        alias.target = TypeExpr(base, vec)
+        return alias
