@@ -196,7 +196,9 @@ class _Emitter:
             code('tr = ctx.get("_trace")')
             with code.block("try:"):
                 sel = t.select
-                self.parse_select(code, sel, _Ctx("r", "", "end"), value_var="v")
+                self.parse_select(
+                    code, sel, _Ctx("r", "", "end"), value_var="v", path=""
+                )
                 code("return v, pos")
             self.parse_except(code)
             return code.lines
@@ -314,8 +316,15 @@ class _Emitter:
         return var
 
     def parse_select(
-        self, code: _Code, sel: SelectMember, ctx: _Ctx, value_var: str | None = None
+        self,
+        code: _Code,
+        sel: SelectMember,
+        ctx: _Ctx,
+        value_var: str | None = None,
+        path: str | None = None,
     ) -> None:
+        if path is None:
+            path = _join(ctx.path, sel.name)
         lim = ctx.lim
         sub = None
         if sel.vector is not None:
@@ -338,14 +347,14 @@ class _Emitter:
                     continue
             cond = self.arm_condition(tag, arm)
             with code.block(f"{'if' if first else 'elif'} {cond}:"):
-                self.parse_arm(code, sel, arm, ctx, out, inner_lim)
+                self.parse_arm(code, arm, ctx, out, inner_lim, path)
             first = False
         if default_arm is not None:
             if first:
-                self.parse_arm(code, sel, default_arm, ctx, out, inner_lim)
+                self.parse_arm(code, default_arm, ctx, out, inner_lim, path)
             else:
                 with code.block("else:"):
-                    self.parse_arm(code, sel, default_arm, ctx, out, inner_lim)
+                    self.parse_arm(code, default_arm, ctx, out, inner_lim, path)
         else:
             assert sel.tag.enum is not None
             if first:
@@ -354,6 +363,7 @@ class _Emitter:
                 with code.block("else:"):
                     code(f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")')
         if sub is not None:
+            code(f'f = "{path}"')
             self.close_bound(code, sub)
         if sel.name is not None and value_var is None:
             code(f'{ctx.target}["{sel.name}"] = {out}')
@@ -366,11 +376,11 @@ class _Emitter:
     def parse_arm(
         self,
         code: _Code,
-        sel: SelectMember,
         arm: Arm,
         ctx: _Ctx,
         out: str | None,
         lim: str,
+        path: str,
     ) -> None:
         if arm.rest_opaque:
             code(f"{out or '_'} = buf[pos:{lim}]")
@@ -381,14 +391,16 @@ class _Emitter:
             return
         if isinstance(arm.single, SelectMember):
             self.parse_select(
-                code, arm.single, _Ctx(ctx.target, ctx.path, lim), value_var=out
+                code,
+                arm.single,
+                _Ctx(ctx.target, ctx.path, lim),
+                value_var=out,
+                path=path,
             )
             return
         if out is not None:
             code(f"{out} = _Container()")
-            inner = _Ctx(
-                out, f"{ctx.path}.{sel.name}" if ctx.path else (sel.name or ""), lim
-            )
+            inner = _Ctx(out, path, lim)
         else:
             inner = _Ctx(ctx.target, ctx.path, lim)
         self.parse_members(code, None, arm.members, inner)
@@ -500,7 +512,7 @@ class _Emitter:
             elif isinstance(t, SelectType):
                 assert t.select is not None
                 self.build_select(
-                    code, t.select, _Ctx("value", "", ""), value_expr="value"
+                    code, t.select, _Ctx("value", "", ""), value_expr="value", path=""
                 )
             else:
                 assert isinstance(t, StructType)
@@ -622,8 +634,15 @@ class _Emitter:
         code(f"out[{mark}:{mark} + {width}] = _c.length_bytes({count}, {width})")
 
     def build_select(
-        self, code: _Code, sel: SelectMember, ctx: _Ctx, value_expr: str | None = None
+        self,
+        code: _Code,
+        sel: SelectMember,
+        ctx: _Ctx,
+        value_expr: str | None = None,
+        path: str | None = None,
     ) -> None:
+        if path is None:
+            path = _join(ctx.path, sel.name)
         src = ctx.target
         if value_expr is not None:
             val = value_expr
@@ -649,14 +668,14 @@ class _Emitter:
             with code.block(
                 f"{'if' if first else 'elif'} {self.arm_condition(tag, arm)}:"
             ):
-                self.build_arm(code, sel, arm, ctx, val)
+                self.build_arm(code, arm, ctx, val, path)
             first = False
         if default_arm is not None:
             if first:
-                self.build_arm(code, sel, default_arm, ctx, val)
+                self.build_arm(code, default_arm, ctx, val, path)
             else:
                 with code.block("else:"):
-                    self.build_arm(code, sel, default_arm, ctx, val)
+                    self.build_arm(code, default_arm, ctx, val, path)
         else:
             assert sel.tag.enum is not None
             body = f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")'
@@ -680,9 +699,7 @@ class _Emitter:
                 code(f"    raise _c.build_bounds({n}, {vec.floor}, {vec.ceiling})")
             code(f"out[{start}:{start} + {w}] = _c.length_bytes({n}, {w})")
 
-    def build_arm(
-        self, code: _Code, sel: SelectMember, arm: Arm, ctx: _Ctx, val: str
-    ) -> None:
+    def build_arm(self, code: _Code, arm: Arm, ctx: _Ctx, val: str, path: str) -> None:
         if arm.rest_opaque:
             code(f"out += {val}")
             return
@@ -690,14 +707,9 @@ class _Emitter:
             self.build_texpr(code, arm.single, val)
             return
         if isinstance(arm.single, SelectMember):
-            self.build_select(code, arm.single, ctx, value_expr=val)
+            self.build_select(code, arm.single, ctx, value_expr=val, path=path)
             return
-        inner_path = (
-            f"{ctx.path}.{sel.name}"
-            if ctx.path and sel.name
-            else (sel.name or ctx.path)
-        )
-        self.build_members(code, None, arm.members, _Ctx(val, inner_path, ""))
+        self.build_members(code, None, arm.members, _Ctx(val, path, ""))
         if not arm.members:
             code("pass")
 
@@ -776,6 +788,12 @@ class _Emitter:
             code(f"out.append({var})")
         else:
             code(f"out += {_INT_PACK[width].format(x=var)}")
+
+
+def _join(path: str, name: str | None) -> str:
+    if not name:
+        return path
+    return f"{path}.{name}" if path else name
 
 
 def _member_names(members: list[Member]) -> list[str]:

@@ -1154,6 +1154,7 @@ def _parse_Extension(buf, pos, end, ctx):
         else:
             v_extension_data = buf[pos:stop2]
             pos = stop2
+        f = "extension_data"
         if pos != stop2:
             raise _c.trailing(pos, stop2)
         r["extension_data"] = v_extension_data

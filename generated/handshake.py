@@ -1928,6 +1928,7 @@ def _parse_Handshake(buf, pos, end, ctx):
             v_body, pos = _parse_CertificateStatus(buf, pos, stop1, ctx)
         else:
             raise _c.no_case(t2, pos, "HandshakeType")
+        f = "body"
         if pos != stop1:
             raise _c.trailing(pos, stop1)
         r["body"] = v_body
