@@ -284,8 +284,9 @@ def _end_of_previous_token(source: str, offset: int) -> tuple[int, int]:
 def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
     if isinstance(exc, lark.UnexpectedCharacters):
         pos = Pos(path, exc.line, exc.column, source)
-        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
-        if source.startswith("/*", exc.pos_in_stream):
+        at = exc.pos_in_stream or 0
+        char = source[at] if at < len(source) else ""
+        if source.startswith("/*", at):
             return SpecError(
                 pos,
                 "comment is never closed",
@@ -348,6 +349,7 @@ def parse_source(path: str, source: str) -> SourceFile:
     builder = _Builder(path, source)
     result = SourceFile(path, source)
     for child in tree.children:
+        assert isinstance(child, Tree)
         result.definitions.append(builder.definition(child))
     return result
 
@@ -513,6 +515,7 @@ class _Builder:
             if item.data == "case_label":
                 for value in item.children:
                     tok = value.children[0]
+                    assert isinstance(tok, Token)
                     val: str | int = (
                         int(str(tok), 0) if tok.type == "NUMBER" else str(tok)
                     )
