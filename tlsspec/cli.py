@@ -77,7 +77,12 @@ PARSE_DESCRIPTION = (
 
 
 def _parse_arguments(parse: argparse.ArgumentParser) -> None:
-    parse.add_argument("type", metavar="TYPE", help="spec type name, e.g. Handshake")
+    parse.add_argument(
+        "type",
+        nargs="?",
+        metavar="TYPE",
+        help="spec type name, e.g. Handshake (omitted with --records)",
+    )
     parse.add_argument(
         "file",
         nargs="?",
@@ -95,6 +100,12 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="parse parameter, e.g. verify_data_length=12 or "
         "key_exchange_algorithm=ec_diffie_hellman (repeatable)",
+    )
+    parse.add_argument(
+        "--records",
+        action="store_true",
+        help="the input is a stream of TLS records: print every record and "
+        "every plaintext handshake message in it",
     )
     parse.add_argument(
         "--codecs",
@@ -227,22 +238,85 @@ class _Printer:
             self.line(depth, offset, f"{label}: {_show_scalar(value)}")
 
 
-def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    codec = _find_codec(args.type, args.codecs)
-    if codec is None:
-        print(f"tlsspec: no type {args.type!r} in the generated modules", file=err)
-        return 2
-    params = {}
-    for item in args.param:
+def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tlsspec.generated.handshake import HandshakeType
+    from tlsspec.generated.record import ContentType
+    from tlsspec.runtime.messages import HandshakeBuffer, split_records
+
+    if args.type is not None and args.file == "-":
+        args.file = args.type
+    data = _read_input(args)
+    try:
+        records, rest = split_records(data)
+    except DecodeError as e:
+        print(f"error: {e.path}: {e.reason}\n  alert: {e.alert}", file=err)
+        return 1
+    buffer = HandshakeBuffer()
+    encrypted = False
+    status = 0
+    params = dict(_params(args.param))
+    for n, record in enumerate(records):
+        name = getattr(record.content_type, "name", str(record.content_type))
+        print(
+            f"record {n} @{record.offset}: {name}, version 0x{record.version:04x}, "
+            f"{len(record.fragment)} bytes",
+            file=out,
+        )
+        if record.content_type == ContentType.change_cipher_spec:
+            encrypted = True
+        elif encrypted:
+            print("  (encrypted)", file=out)
+        elif record.content_type == ContentType.handshake:
+            for message in buffer.feed(record.fragment):
+                status |= _print_value("Handshake", message, params, out, err)
+                if message[0] == HandshakeType.server_hello:
+                    params.setdefault("key_exchange_algorithm", _key_exchange(message))
+        elif record.content_type == ContentType.alert:
+            status |= _print_value("Alert", record.fragment, {}, out, err)
+    if rest:
+        print(f"error: {len(rest)} bytes after the last whole record", file=err)
+        return 1
+    if len(buffer):
+        print(
+            f"error: {len(buffer)} bytes of an unfinished handshake message", file=err
+        )
+        return 1
+    return status
+
+
+def _key_exchange(server_hello: bytes) -> str:
+    # RFC 5246 §7.4.3: the negotiated suite fixes the key exchange.
+    from tlsspec.generated.handshake import Handshake
+
+    try:
+        suite = Handshake.parse(server_hello)["body"]["cipher_suite"]
+    except DecodeError:
+        return "ec_diffie_hellman"
+    name = getattr(suite, "name", "")
+    return "rsa" if name.startswith("TLS_RSA_") else "ec_diffie_hellman"
+
+
+def _params(items: list[str]) -> list[tuple[str, Any]]:
+    params = []
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep:
-            print(f"tlsspec: --param needs NAME=VALUE, got {item!r}", file=err)
-            return 2
-        params[name] = _param_value(value)
-    try:
-        data = _read_input(args)
-    except (OSError, ValueError) as e:
-        print(f"tlsspec: cannot read input: {e}", file=err)
+            raise ValueError(f"--param needs NAME=VALUE, got {item!r}")
+        params.append((name, _param_value(value)))
+    return params
+
+
+def _print_value(
+    type_name: str,
+    data: bytes,
+    params: dict[str, Any],
+    out: TextIO,
+    err: TextIO,
+    codecs: Path | None = None,
+) -> int:
+    codec = _find_codec(type_name, codecs)
+    if codec is None:
+        print(f"tlsspec: no type {type_name!r} in the generated modules", file=err)
         return 2
     trace: list[tuple[str, int]] = []
     try:
@@ -252,8 +326,23 @@ def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"  offset: {e.offset}", file=err)
         print(f"  alert: {e.alert}", file=err)
         return 1
-    _Printer(trace, out).value(0, args.type, 0, value)
+    _Printer(trace, out).value(0, type_name, 0, value)
     return 0
+
+
+def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.records:
+        return _parse_records(args, out, err)
+    if args.type is None:
+        print("tlsspec: parse needs TYPE (or --records)", file=err)
+        return 2
+    try:
+        params = dict(_params(args.param))
+        data = _read_input(args)
+    except (OSError, ValueError) as e:
+        print(f"tlsspec: {e}", file=err)
+        return 2
+    return _print_value(args.type, data, params, out, err, args.codecs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
