@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import enum
 import importlib
+import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tlsspec",
         description="Compile TLS presentation-language specs (RFC 5246 §4) "
-        "into construct codecs, and decode TLS bytes with them.",
+        "into construct codecs, decode TLS bytes with them, and run TLS 1.2 "
+        "handshakes on the engine built on them.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -66,7 +68,134 @@ def _parser() -> argparse.ArgumentParser:
         description=PARSE_DESCRIPTION,
     )
     _parse_arguments(parse)
+
+    srv = sub.add_parser(
+        "serve",
+        help="run a TLS 1.2 server on the engine",
+        description="A TLS 1.2 server on the tlsspec engine. Echoes "
+        "application data, or with --www answers each request with an "
+        "HTTP/1.0 page describing the connection. Ctrl-C stops it.",
+    )
+    srv.add_argument(
+        "--cert",
+        type=Path,
+        required=True,
+        metavar="PEM",
+        help="certificate chain, leaf first",
+    )
+    srv.add_argument(
+        "--key",
+        type=Path,
+        required=True,
+        metavar="PEM",
+        help="private key (RSA or ECDSA), unencrypted PEM",
+    )
+    srv.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    srv.add_argument(
+        "--port", type=int, default=4433, help="port (default 4433; 0 picks one)"
+    )
+    srv.add_argument(
+        "--ticket-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="nginx-style ticket key file (48 or 80 bytes); the first "
+        "seals, all open; repeatable (default: a key generated at start)",
+    )
+    srv.add_argument(
+        "--ticket-lifetime",
+        type=int,
+        default=7200,
+        metavar="S",
+        help="ticket lifetime in seconds (default 7200)",
+    )
+    srv.add_argument(
+        "--alpn",
+        action="append",
+        default=[],
+        metavar="P",
+        help="ALPN protocol to accept, in preference order; repeatable",
+    )
+    srv.add_argument(
+        "--www",
+        action="store_true",
+        help="answer requests with an HTTP/1.0 page describing the connection",
+    )
+    srv.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="stop after serving N connections",
+    )
+    _common_options(srv)
+
+    con = sub.add_parser(
+        "connect",
+        help="handshake with a TLS 1.2 server and print a summary",
+        description="Connect to HOST:PORT, handshake, print the suite, "
+        "whether the session was resumed, the certificate subject and the "
+        "ticket lifetime; optionally send TEXT and print the reply; close "
+        "with close_notify.",
+    )
+    con.add_argument("address", metavar="HOST:PORT")
+    con.add_argument(
+        "--servername",
+        metavar="NAME",
+        help="SNI name and name to verify (default: HOST unless it is an IP)",
+    )
+    trust = con.add_mutually_exclusive_group()
+    trust.add_argument("--cafile", type=Path, metavar="PEM", help="trust anchors")
+    trust.add_argument(
+        "--insecure", action="store_true", help="do not verify the server's certificate"
+    )
+    con.add_argument(
+        "--alpn",
+        action="append",
+        default=[],
+        metavar="P",
+        help="ALPN protocol to offer; repeatable",
+    )
+    con.add_argument(
+        "--sess-out",
+        type=Path,
+        metavar="FILE",
+        help="save the session for a later --sess-in",
+    )
+    con.add_argument(
+        "--sess-in", type=Path, metavar="FILE", help="resume the session saved in FILE"
+    )
+    con.add_argument(
+        "--send", metavar="TEXT", help="send TEXT after the handshake, print the reply"
+    )
+    _common_options(con)
     return parser
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the handshake as a ladder diagram (RFC 5077 style)",
+    )
+    parser.add_argument(
+        "--trace-format",
+        choices=("ladder", "json"),
+        default="ladder",
+        help="ladder (default) or json lines",
+    )
+    parser.add_argument(
+        "--keylog",
+        type=Path,
+        metavar="FILE",
+        help="append NSS key log lines (SSLKEYLOGFILE is honoured too)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log decisions at DEBUG (never key material)",
+    )
 
 
 PARSE_DESCRIPTION = (
@@ -345,6 +474,56 @@ def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _print_value(args.type, data, params, out, err, args.codecs)
 
 
+def _network(args: argparse.Namespace) -> int:
+    from tlsspec import net
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "serve":
+        return net.serve(
+            net.ServeOptions(
+                cert=args.cert,
+                key=args.key,
+                host=args.host,
+                port=args.port,
+                ticket_keys=args.ticket_key,
+                ticket_lifetime=args.ticket_lifetime,
+                alpn=args.alpn,
+                www=args.www,
+                trace=args.trace,
+                trace_format=args.trace_format,
+                keylog=args.keylog,
+                max_connections=args.max_connections,
+            )
+        )
+    host, sep, port = args.address.rpartition(":")
+    if not sep or not port.isdigit():
+        print(
+            f"tlsspec connect: expected HOST:PORT, got {args.address!r}",
+            file=sys.stderr,
+        )
+        return 2
+    return net.connect(
+        net.ConnectOptions(
+            host=host.strip("[]"),
+            port=int(port),
+            servername=args.servername,
+            cafile=args.cafile,
+            insecure=args.insecure,
+            alpn=args.alpn,
+            sess_in=args.sess_in,
+            sess_out=args.sess_out,
+            send=args.send,
+            trace=args.trace,
+            trace_format=args.trace_format,
+            keylog=args.keylog,
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -366,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "generate":
             return _generate(args, sys.stdout, sys.stderr)
+        if args.command in ("serve", "connect"):
+            return _network(args)
         return _parse(args, sys.stdout, sys.stderr)
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly.

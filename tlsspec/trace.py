@@ -200,7 +200,10 @@ def _summary(msg_type: int, body: Any, size: int) -> dict[str, Any]:
             out["ticket"] = len(exts[ExtensionType.session_ticket])
         out["ems"] = ExtensionType.extended_master_secret in exts
     elif msg_type == HandshakeType.certificate:
-        out["certificates"] = len(body["certificate_list"])
+        chain = body["certificate_list"]
+        out["certificates"] = len(chain)
+        if chain:
+            out["leaf"] = _subject(chain[0])
     elif msg_type == HandshakeType.server_key_exchange:
         params = body.get("params")
         if params:
@@ -211,6 +214,15 @@ def _summary(msg_type: int, body: Any, size: int) -> dict[str, Any]:
         out["lifetime_hint"] = body["ticket_lifetime_hint"]
         out["ticket"] = len(body["ticket"])
     return out
+
+
+def _subject(der: bytes) -> str:
+    from cryptography import x509
+
+    try:
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+    except ValueError:
+        return "undecodable certificate"
 
 
 def _summary_text(entry: TraceEntry) -> str:
