@@ -29,6 +29,7 @@ test: $(STAMP) check-generated lint
 
 demo: generate check-generated
 	PYTHONPATH=. $(PY) scripts/demo_decode.py
+	PYTHONPATH=. $(PY) scripts/demo.py
 
 bench: $(STAMP)
 	PYTHONPATH=. $(PY) -m benchmarks.codec_bench
