@@ -253,8 +253,9 @@ class Analyzer(SelectRules):
     ) -> EnumType:
         enum = EnumType(name, modname, pos, text, body=body)
         items = list(body.items)
-        for ext, _ in self.enum_extensions.get(name, []):
+        for ext, ext_module in self.enum_extensions.get(name, []):
             enum.extensions.append(ext)
+            enum.extended_by.append((self.modules[ext_module].path, ext.text))
             items.extend(i for i in ext.body.items if i.kind != "width")
             for i in ext.body.items:
                 if i.kind == "width":

@@ -790,6 +790,15 @@ class _Emitter:
             code(f"out += {_INT_PACK[width].format(x=var)}")
 
 
+def _quoted(t: TypeDef) -> str:
+    """The spec text of a definition and of the `extend`s that changed it."""
+    text = t.text
+    for path, extension in t.extended_by:
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        text += f"\n/* extended in {name}: */\n{extension}"
+    return text
+
+
 def _join(path: str, name: str | None) -> str:
     if not name:
         return path
@@ -876,7 +885,7 @@ def module_view(spec: Spec, module: Module) -> ModuleView:
                     item.pyname,
                     item.name,
                     item.module,
-                    item.text,
+                    _quoted(item),
                     item.width,
                     [(m.pyname, m.value) for m in item.members],
                     item.ranges,
@@ -908,17 +917,15 @@ def _type_view(em: _Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeVie
     enum_params = []
     for pname, kind in sorted(params.items()):
         if isinstance(kind, EnumType):
-            if kind.module == em.module.name:
-                enum_params.append((pname, kind.pyname))
-            else:
-                # Named, not imported: the enum's module may import this one.
-                enum_params.append((pname, f'"{kind.module}:{kind.pyname}"'))
+            # Named, not referenced: the enum may be defined further down,
+            # or in a module that imports this one.
+            enum_params.append((pname, f'"{kind.module}:{kind.pyname}"'))
     parse_lines = em.parse_function(t)
     build_lines = em.build_function(t)
     return TypeView(
         name=t.pyname.replace(".", "__"),
         spec_name=t.name,
-        text=t.text,
+        text=_quoted(t),
         parse_lines=parse_lines,
         build_lines=build_lines,
         public=public,

@@ -70,8 +70,8 @@ def load_spec(paths: Iterable[Path]) -> Spec:
         text = path.read_text(encoding="utf-8")
         try:
             sources.append(parse_source(_display_path(path), text))
-        except SpecError as e:
-            errors.append(e)
+        except SpecErrors as e:
+            errors.extend(e.errors)
     if errors:
         raise SpecErrors(errors)
     return analyze(sources)
@@ -120,7 +120,8 @@ def _ruff_format(sources: dict[str, str]) -> dict[str, str]:
     ruff = find_ruff_bin()
     out = {}
     for name, text in sources.items():
-        # Sort imports and __all__ first, then format.
+        # Drop imports a module does not use, sort imports and __all__,
+        # then format.
         fixed = subprocess.run(
             [
                 ruff,
@@ -129,7 +130,7 @@ def _ruff_format(sources: dict[str, str]) -> dict[str, str]:
                 "--fix-only",
                 "--exit-zero",
                 "--select",
-                "I,RUF022",
+                "F401,I,RUF022",
                 "--stdin-filename",
                 name,
                 "-",

@@ -108,6 +108,9 @@ class TypeDef:
     module: str
     pos: Pos | None
     text: str = ""
+    # `extend` statements of other spec files that changed this type:
+    # (spec file, statement text).
+    extended_by: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def pyname(self) -> str:

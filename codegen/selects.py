@@ -284,9 +284,12 @@ class SelectRules:
 
     def apply_extend_select(self, node: ast.ExtendSelect, modname: str) -> None:
         head, _, tail = node.target.rpartition(".")
+        if not head:
+            # A whole type written as a select (RFC 8422's Signature).
+            head, tail = tail, ""
         owner = self.types.get(head)
         target: SelectMember | None = None
-        if isinstance(owner, StructType):
+        if isinstance(owner, StructType) and tail:
             for m in all_members(owner.members):
                 if isinstance(m, SelectMember) and m.name == tail:
                     target = m
@@ -296,7 +299,8 @@ class SelectRules:
             self.error(
                 node.pos,
                 f"'extend select' target {node.target!r} is not a select",
-                "name it as Struct.field, e.g. Extension.extension_data",
+                "name a named select as Struct.field (Extension.extension_data) "
+                "or a select type by its name (Signature)",
             )
             return
         saved = (self.current, self.current_module)
@@ -316,6 +320,8 @@ class SelectRules:
         for arm in arms:
             target.extended.append((modname, arm))
         target.arms.extend(arms)
+        if owner is not None:
+            owner.extended_by.append((self.modules[modname].path, node.text))
 
     # -- results -----------------------------------------------------------
 

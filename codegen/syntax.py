@@ -10,13 +10,14 @@ quote it.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import lark
 from lark import Lark, Token, Tree
 
-from tlsspec.codegen.diagnostics import Pos, SpecError
+from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors
 
 __all__ = [
     "Arm",
@@ -301,6 +302,15 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
     expected = sorted(getattr(exc, "expected", set()) or ())
     token = getattr(exc, "token", None)
     if isinstance(exc, lark.UnexpectedEOF) or token is None or token.type == "$END":
+        opened = _unclosed_brace(source)
+        if opened is not None:
+            line = source.count("\n", 0, opened) + 1
+            col = opened - (source.rfind("\n", 0, opened) + 1) + 1
+            return SpecError(
+                Pos(path, line, col, source),
+                "'{' is never closed",
+                "add the matching '}' (then the name and ';' for a definition)",
+            )
         line = source.count("\n") + 1
         col = len(source) - (source.rfind("\n") + 1) + 1
         pos = Pos(path, line, col, source)
@@ -329,6 +339,55 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
     )
 
 
+MAX_SYNTAX_ERRORS = 20
+
+
+def _error_offset(exc: lark.UnexpectedInput, text: str) -> int:
+    if isinstance(exc, lark.UnexpectedCharacters):
+        return exc.pos_in_stream or 0
+    token = getattr(exc, "token", None)
+    if token is None or token.type == "$END":
+        return len(text)
+    return token.start_pos or 0
+
+
+def _code_chars(text: str) -> list[tuple[int, str]]:
+    """Offsets and characters of ``text`` outside comments."""
+    out = []
+    i = 0
+    while i < len(text):
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        out.append((i, text[i]))
+        i += 1
+    return out
+
+
+def _unclosed_brace(text: str) -> int | None:
+    stack: list[int] = []
+    for i, ch in _code_chars(text):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _resync(text: str, offset: int) -> int | None:
+    """Where the definition after the one holding ``offset`` starts."""
+    depth = 0
+    for i, ch in _code_chars(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch == ";" and depth == 0 and i >= offset:
+            return i + 1
+    return None
+
+
 def parse_source(path: str, source: str) -> SourceFile:
     """Parse one spec file into syntax trees.
 
@@ -340,12 +399,25 @@ def parse_source(path: str, source: str) -> SourceFile:
         The file's definitions in source order.
 
     Raises:
-        SpecError: The text is not valid presentation language.
+        SpecErrors: The text is not valid presentation language; after each
+            syntax error parsing resumes at the next definition, so every
+            broken definition is reported.
     """
-    try:
-        tree = _parser().parse(source)
-    except lark.UnexpectedInput as exc:
-        raise _syntax_error(path, source, exc) from None
+    errors: list[SpecError] = []
+    text = source
+    while True:
+        try:
+            tree = _parser().parse(text)
+            break
+        except lark.UnexpectedInput as exc:
+            errors.append(_syntax_error(path, source, exc))
+            resume = _resync(text, _error_offset(exc, text))
+            if resume is None or len(errors) >= MAX_SYNTAX_ERRORS:
+                break
+            # Blank what was read, keeping line breaks, so positions hold.
+            text = re.sub(r"[^\n]", " ", text[:resume]) + text[resume:]
+    if errors:
+        raise SpecErrors(errors)
     builder = _Builder(path, source)
     result = SourceFile(path, source)
     for child in tree.children:

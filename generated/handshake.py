@@ -498,7 +498,7 @@ ClientHello = _Codec(
         "msg_type": HandshakeType.client_hello,
     },
     enum_params={
-        "msg_type": HandshakeType,
+        "msg_type": "handshake:HandshakeType",
     },
     doc="ClientHello, parsed and built with parameters: msg_type.",
 )
@@ -645,7 +645,7 @@ ServerHello = _Codec(
         "msg_type": HandshakeType.server_hello,
     },
     enum_params={
-        "msg_type": HandshakeType,
+        "msg_type": "handshake:HandshakeType",
     },
     doc="ServerHello, parsed and built with parameters: msg_type.",
 )
@@ -1082,7 +1082,7 @@ ServerKeyExchange = _Codec(
     params=("key_exchange_algorithm",),
     defaults={},
     enum_params={
-        "key_exchange_algorithm": KeyExchangeAlgorithm,
+        "key_exchange_algorithm": "handshake:KeyExchangeAlgorithm",
     },
     doc="ServerKeyExchange, parsed and built with parameters: key_exchange_algorithm.",
 )
@@ -1548,7 +1548,7 @@ ClientKeyExchange = _Codec(
     params=("key_exchange_algorithm",),
     defaults={},
     enum_params={
-        "key_exchange_algorithm": KeyExchangeAlgorithm,
+        "key_exchange_algorithm": "handshake:KeyExchangeAlgorithm",
     },
     doc="ClientKeyExchange, parsed and built with parameters: key_exchange_algorithm.",
 )
@@ -1999,7 +1999,7 @@ Handshake = _Codec(
     ),
     defaults={},
     enum_params={
-        "key_exchange_algorithm": KeyExchangeAlgorithm,
+        "key_exchange_algorithm": "handshake:KeyExchangeAlgorithm",
     },
     doc="Handshake, parsed and built with parameters: key_exchange_algorithm, verify_data_length.",
 )

@@ -1,0 +1,211 @@
+"""Compile errors (mirrors ``codegen/diagnostics.py``).
+
+Each names ``file:line:col``, shows the line with a caret under the spot,
+says what is wrong and gives a fix. Errors of one compile come together, in
+source order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tlsspec.codegen.diagnostics import SpecError
+
+# (spec text, line, col, phrase of the message, phrase of the fix)
+CASES = [
+    pytest.param(
+        "opaque Random[32];\nstruct {\n    uint8 a;\n    Randon random;\n} S;\n",
+        4,
+        5,
+        "unknown type 'Randon'",
+        "did you mean 'Random'",
+        id="unknown-type-with-suggestion",
+    ),
+    pytest.param(
+        "struct { uint8 a; } S;\nenum { x(1), (255) } S;\n",
+        2,
+        1,
+        "duplicate definition of 'S' (first defined at ",
+        "remove one definition or rename it",
+        id="duplicate-definition",
+    ),
+    pytest.param(
+        "enum { a(1), b(256), (255) } E;\n",
+        1,
+        14,
+        "enum value 256 of 'b' does not fit the declared width",
+        "(65535)",
+        id="enum-value-over-width",
+    ),
+    pytest.param(
+        "enum { a(1), b(0x10000), (0xFFFF) } E;\n",
+        1,
+        14,
+        "enum value 65536 of 'b' does not fit the declared width",
+        "fix the value",
+        id="enum-value-over-hex-width",
+    ),
+    pytest.param(
+        "struct { opaque x<10..5>; } S;\n",
+        1,
+        18,
+        "vector floor 10 is above its ceiling 5",
+        "swap the bounds",
+        id="floor-above-ceiling",
+    ),
+    pytest.param(
+        "struct {\n    uint16 odd[3];\n} S;\n",
+        2,
+        15,
+        "fixed vector of 3 bytes is not a multiple of uint16's size (2 bytes)",
+        "use a multiple of 2",
+        id="fixed-size-not-a-multiple",
+    ),
+    pytest.param(
+        "enum { a(1), b(2), (255) } T;\n"
+        "struct {\n"
+        "    T t;\n"
+        "    select (t) {\n"
+        "        case a: uint8 x;\n"
+        "        case c: uint8 y;\n"
+        "    };\n"
+        "} S;\n",
+        6,
+        14,
+        "case label 'c' is not a member of enum T",
+        "use one of: a, b",
+        id="case-label-not-in-enum",
+    ),
+    pytest.param(
+        "struct {\n"
+        "    uint8 t;\n"
+        "    select (t) {\n"
+        "        case a: uint8 x;\n"
+        "    };\n"
+        "} S;\n",
+        3,
+        13,
+        "select tag 't' has type uint8, not an enum",
+        "enum",
+        id="select-on-non-enum",
+    ),
+    pytest.param(
+        "struct { B b; } A;\nstruct { A a; } B;\n",
+        2,
+        10,
+        "cyclic definition: A -> B -> A",
+        "cycle",
+        id="cyclic-definition",
+    ),
+    pytest.param(
+        "struct { opaque x<0..2^32>; } S;\n",
+        1,
+        22,
+        "vector ceiling 4294967296 is above 2^32-1",
+        "at most 2^32-1",
+        id="bound-above-2^32-1",
+    ),
+    pytest.param(
+        "struct {\n    uint8 a\n    uint8 b;\n} S;\n",
+        2,
+        12,
+        "missing ';'",
+        "add ';' here",
+        id="missing-semicolon",
+    ),
+    pytest.param(
+        "enum {\n    a(1)\n    b(2),\n    (255)\n} E;\n",
+        2,
+        9,
+        "missing ','",
+        "add ',' here",
+        id="missing-comma",
+    ),
+    pytest.param(
+        "struct { uint8 a; } S;\n/* never closed\nstruct {} T;\n",
+        2,
+        1,
+        "comment is never closed",
+        "'*/'",
+        id="unclosed-comment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message", "hint"), CASES)
+def test_error_names_the_spot_what_is_wrong_and_a_fix(
+    compile_error, text: str, line: int, col: int, message: str, hint: str
+) -> None:
+    err = compile_error(text)
+    assert Path(err.pos.file).name == "spec.tls"
+    assert (err.pos.line, err.pos.col) == (line, col)
+    assert message in err.message
+    assert hint in err.hint
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message", "hint"), CASES)
+def test_rendered_error_shows_the_line_with_a_caret(
+    compile_error, text: str, line: int, col: int, message: str, hint: str
+) -> None:
+    err = compile_error(text)
+    rendered = err.render().splitlines()
+    assert rendered[0] == f"{err.pos.file}:{line}:{col}: error: {err.message}"
+    assert rendered[1] == "    " + text.splitlines()[line - 1]
+    assert rendered[2] == "    " + " " * (col - 1) + "^"
+    assert rendered[3] == f"  fix: {err.hint}"
+
+
+def test_duplicate_definition_names_the_first_position(compile_error) -> None:
+    err = compile_error("struct { uint8 a; } S;\nenum { x(1), (255) } S;\n")
+    assert f"{err.pos.file}:1:1" in err.message
+
+
+def test_several_errors_in_one_file_come_in_source_order(compile_errors) -> None:
+    errors: list[SpecError] = compile_errors(
+        "struct { opaque x<9..2>; } T;\n"
+        "struct { Foo a; } S;\n"
+        "enum { a(300), (255) } E;\n"
+        "struct { Bar b; uint16 odd[3]; } U;\n"
+        "struct { uint8 t; select (t) { case a: uint8 x; }; } V;\n"
+    )
+    assert [(e.pos.line, e.pos.col) for e in errors] == [
+        (1, 18),
+        (2, 10),
+        (3, 8),
+        (4, 10),
+        (4, 27),
+        (5, 27),
+    ]
+    assert [e.message.split(" ")[0] for e in errors] == [
+        "vector",
+        "unknown",
+        "enum",
+        "unknown",
+        "fixed",
+        "select",
+    ]
+
+
+def test_errors_of_files_compiled_together_come_together(compile_errors) -> None:
+    errors = compile_errors(
+        {
+            "a.tls": "struct { Foo a; } S;\n",
+            "b.tls": "struct { Bar a; } T;\nenum { a(300), (255) } E;\n",
+        }
+    )
+    assert [(Path(e.pos.file).name, e.pos.line) for e in errors] == [
+        ("a.tls", 1),
+        ("b.tls", 1),
+        ("b.tls", 2),
+    ]
+
+
+def test_syntax_errors_in_several_definitions_come_together(compile_errors) -> None:
+    # Parsing resumes at the definition after a syntax error, so each broken
+    # definition is reported once.
+    errors = compile_errors(
+        "struct {\n    uint8 a\n} S;\nstruct {\n    uint8 b\n} T;\n"
+    )
+    assert [(e.pos.line, e.pos.col) for e in errors] == [(2, 12), (5, 12)]

@@ -1,0 +1,111 @@
+"""``extend enum`` and ``extend select`` from another spec file.
+
+A later RFC adds a member (RFC 5077's session ticket message, RFC 8422's
+elliptic curve key exchange) and the case that goes with it, without
+editing the original definitions.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tlsspec import DecodeError
+
+BASE = """\
+enum { hello_request(0), client_hello(1), (255) } HandshakeType;
+struct { uint8 legacy; } ClientHello;
+struct {
+    HandshakeType msg_type;
+    uint24 length;
+    select (HandshakeType) {
+        case hello_request: struct {};
+        case client_hello: ClientHello;
+    } body;
+} Handshake;
+"""
+
+TICKETS = """\
+/* RFC 5077 §3.3 */
+extend enum HandshakeType { new_session_ticket(4) };
+struct {
+    uint32 ticket_lifetime_hint;
+    opaque ticket<0..2^16-1>;
+} NewSessionTicket;
+extend select Handshake.body { case new_session_ticket: NewSessionTicket; };
+"""
+
+
+@pytest.fixture
+def specs(compile_spec) -> dict[str, ModuleType]:
+    return compile_spec({"base.tls": BASE, "tickets.tls": TICKETS})
+
+
+def test_extended_enum_gains_the_member(specs: dict[str, ModuleType]) -> None:
+    members = {m.name: m.value for m in specs["base"].HandshakeType}
+    assert members == {"hello_request": 0, "client_hello": 1, "new_session_ticket": 4}
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        (
+            "04 000008 00001c20 0002 abcd",
+            {
+                "msg_type": 4,
+                "length": 8,
+                "body": {"ticket_lifetime_hint": 7200, "ticket": b"\xab\xcd"},
+            },
+        ),
+        ("01 000001 03", {"msg_type": 1, "length": 1, "body": {"legacy": 3}}),
+    ],
+    ids=["added-case", "original-case"],
+)
+def test_extended_select_parses_and_builds_the_added_case(
+    specs: dict[str, ModuleType], wire: str, value: dict[str, object]
+) -> None:
+    handshake = specs["base"].Handshake
+    assert handshake.parse(bytes.fromhex(wire)) == value
+    assert handshake.build(value) == bytes.fromhex(wire)
+
+
+def test_added_case_builds_from_the_member_name(specs: dict[str, ModuleType]) -> None:
+    value = {
+        "msg_type": "new_session_ticket",
+        "body": {"ticket_lifetime_hint": 7200, "ticket": b"\xab\xcd"},
+    }
+    wire = bytes.fromhex("04 000008 00001c20 0002 abcd")
+    assert specs["base"].Handshake.build(value) == wire
+
+
+@pytest.mark.parametrize(
+    ("wire", "alert", "path"),
+    [
+        ("04 000006 00001c20 0002", "decode_error", "Handshake.body.ticket"),
+        ("05 000000", "illegal_parameter", "Handshake.body"),
+    ],
+)
+def test_rejects_malformed_or_unextended_messages(
+    specs: dict[str, ModuleType], wire: str, alert: str, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        specs["base"].Handshake.parse(bytes.fromhex(wire))
+    assert (info.value.alert, info.value.path) == (alert, path)
+
+
+def test_top_level_select_can_be_extended(compile_spec) -> None:
+    # RFC 8422 §5.4 prints Signature as a select of its own.
+    specs = compile_spec(
+        {
+            "base.tls": "enum { ecdsa(3), (255) } SignatureAlgorithm;\n"
+            "select (SignatureAlgorithm) {\n"
+            "    case ecdsa: opaque sig<0..255>;\n"
+            "} Signature;\n",
+            "eddsa.tls": "extend enum SignatureAlgorithm { ed25519(7) };\n"
+            "extend select Signature { case ed25519: opaque sig[64]; };\n",
+        }
+    )
+    signature = bytes(range(64))
+    value = specs["base"].Signature.parse(signature, signature_algorithm="ed25519")
+    assert value == {"sig": signature}

@@ -1,0 +1,154 @@
+"""A length field followed by the body it measures (RFC 5246 §7.4, §6.2.1).
+
+``Handshake.length`` is computed on build (a given value is ignored) and
+checked on parse: a length past the end and a body that stops short of it are
+both ``decode_error``. ``TLSPlaintext`` sizes its fragment by its own length
+field.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tlsspec import DecodeError, EncodeError
+
+SPEC = """\
+enum {
+    hello_request(0), client_hello(1), finished(20), (255)
+} HandshakeType;
+
+struct { } HelloRequest;
+struct { uint8 legacy; opaque session_id<0..32>; } ClientHello;
+struct { opaque verify_data[verify_data_length]; } Finished;
+
+struct {
+    HandshakeType msg_type;    /* handshake type */
+    uint24 length;             /* bytes in message */
+    select (HandshakeType) {
+        case hello_request:       HelloRequest;
+        case client_hello:        ClientHello;
+        case finished:            Finished;
+    } body;
+} Handshake;
+
+enum { alert(21), handshake(22), (255) } ContentType;
+
+struct {
+    ContentType type;
+    uint16 length;
+    opaque fragment[TLSPlaintext.length];
+} TLSPlaintext;
+"""
+
+VERIFY_DATA = bytes.fromhex("1f2e3d4c5b6a79880796a5b4")
+
+
+@pytest.fixture
+def spec(compile_spec) -> ModuleType:
+    return compile_spec(SPEC)
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ("00 000000", {"msg_type": 0, "length": 0, "body": {}}),
+        (
+            "01 000004 03 02 abcd",
+            {
+                "msg_type": 1,
+                "length": 4,
+                "body": {"legacy": 3, "session_id": b"\xab\xcd"},
+            },
+        ),
+    ],
+    ids=["hello_request", "client_hello"],
+)
+def test_handshake_round_trips(
+    spec: ModuleType, wire: str, value: dict[str, object]
+) -> None:
+    assert spec.Handshake.parse(bytes.fromhex(wire)) == value
+    assert spec.Handshake.build(value) == bytes.fromhex(wire)
+
+
+@pytest.mark.parametrize("given", [None, 0, 99], ids=["missing", "zero", "wrong"])
+def test_build_computes_the_length(spec: ModuleType, given: int | None) -> None:
+    value: dict[str, object] = {
+        "msg_type": "client_hello",
+        "body": {"legacy": 3, "session_id": b"\xab\xcd"},
+    }
+    if given is not None:
+        value["length"] = given
+    assert spec.Handshake.build(value) == bytes.fromhex("01 000004 03 02 abcd")
+
+
+def test_body_parameters_pass_through_the_length(spec: ModuleType) -> None:
+    wire = bytes.fromhex("14 00000c") + VERIFY_DATA
+    value = {"msg_type": 20, "length": 12, "body": {"verify_data": VERIFY_DATA}}
+    assert spec.Handshake.parse(wire, verify_data_length=12) == value
+    assert spec.Handshake.build(value, verify_data_length=12) == wire
+
+
+@pytest.mark.parametrize(
+    ("wire", "alert", "path"),
+    [
+        # length 5, four bytes follow.
+        ("01 000005 03 02 abcd", "decode_error", "Handshake.body"),
+        # length 5, the ClientHello ends after four.
+        ("01 000005 03 02 abcd ee", "decode_error", "Handshake.body"),
+        # length 3 cuts the session_id short.
+        ("01 000003 03 02 abcd", "decode_error", "Handshake.body.session_id"),
+        # HelloRequest is empty, the length says 1.
+        ("00 000001 ee", "decode_error", "Handshake.body"),
+        ("01 0000", "decode_error", "Handshake.length"),
+        ("02 000000", "illegal_parameter", "Handshake.body"),
+    ],
+)
+def test_rejects_a_length_that_disagrees_with_the_body(
+    spec: ModuleType, wire: str, alert: str, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        spec.Handshake.parse(bytes.fromhex(wire))
+    assert (info.value.alert, info.value.path) == (alert, path)
+
+
+def test_refuses_to_build_a_body_its_type_has_no_case_for(spec: ModuleType) -> None:
+    with pytest.raises(EncodeError) as info:
+        spec.Handshake.build({"msg_type": 2, "body": {}})
+    assert info.value.path == "Handshake.body"
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ("16 0002 abcd", {"type": 22, "length": 2, "fragment": b"\xab\xcd"}),
+        ("15 0000", {"type": 21, "length": 0, "fragment": b""}),
+    ],
+)
+def test_record_fragment_is_sized_by_the_length_field(
+    spec: ModuleType, wire: str, value: dict[str, object]
+) -> None:
+    assert spec.TLSPlaintext.parse(bytes.fromhex(wire)) == value
+    assert spec.TLSPlaintext.build(value) == bytes.fromhex(wire)
+
+
+def test_record_build_computes_the_length(spec: ModuleType) -> None:
+    value = {"type": "handshake", "length": 7, "fragment": b"\xab\xcd"}
+    assert spec.TLSPlaintext.build(value) == bytes.fromhex("16 0002 abcd")
+
+
+@pytest.mark.parametrize(
+    ("wire", "path"),
+    [
+        ("16 0003 abcd", "TLSPlaintext.fragment"),
+        ("16 0001 abcd", "TLSPlaintext"),
+        ("16 00", "TLSPlaintext.length"),
+    ],
+)
+def test_rejects_a_record_length_that_disagrees_with_the_fragment(
+    spec: ModuleType, wire: str, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        spec.TLSPlaintext.parse(bytes.fromhex(wire))
+    assert (info.value.alert, info.value.path) == ("decode_error", path)

@@ -1,0 +1,109 @@
+"""Structs (RFC 5246 §4.6): nested, nameless, empty; and the names they take.
+
+A named inline struct is a nested value; a nameless one merges its fields
+into the parent. Names may be dotted as in RFC 5246's ``ASN.1Cert`` and may
+sit on the line after the closing brace, as the RFCs print them.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tlsspec import DecodeError, EncodeError
+
+SPEC = """\
+struct {} Empty;
+
+struct {
+    uint8 first;
+    struct {
+        uint8 b;
+        uint16 c;
+    } inner;
+    struct { uint8 merged; };
+    Empty nothing;
+    uint8 last;
+} Outer;
+
+opaque ASN.1Cert<1..2^24-1>;
+
+struct {
+    ASN.1Cert certificate_list<0..2^24-1>;
+}
+Certificate;
+"""
+
+
+@pytest.fixture
+def spec(compile_spec) -> ModuleType:
+    return compile_spec(SPEC)
+
+
+def test_empty_struct_is_zero_bytes(spec: ModuleType) -> None:
+    assert spec.Empty.parse(b"") == {}
+    assert spec.Empty.build({}) == b""
+
+
+def test_named_inline_struct_nests_and_nameless_one_merges(spec: ModuleType) -> None:
+    wire = bytes.fromhex("01 02 0003 04 05")
+    value = {
+        "first": 1,
+        "inner": {"b": 2, "c": 3},
+        "merged": 4,
+        "nothing": {},
+        "last": 5,
+    }
+    assert spec.Outer.parse(wire) == value
+    assert spec.Outer.build(value) == wire
+
+
+def test_dotted_name_is_a_python_name_and_codes_its_vector(spec: ModuleType) -> None:
+    assert spec.ASN_1Cert.parse(bytes.fromhex("000002 3082")) == b"\x30\x82"
+    assert "ASN_1Cert" in spec.__all__
+
+
+def test_name_after_the_closing_brace_line_names_the_struct(spec: ModuleType) -> None:
+    wire = bytes.fromhex("00000a 000002 3082 000002 3081")
+    value = {"certificate_list": [b"\x30\x82", b"\x30\x81"]}
+    assert spec.Certificate.parse(wire) == value
+    assert spec.Certificate.build(value) == wire
+
+
+@pytest.mark.parametrize(
+    ("name", "wire", "path"),
+    [
+        ("Empty", "00", "Empty"),
+        ("Outer", "01 02 00", "Outer.inner.c"),
+        ("Outer", "01 02 0003", "Outer.merged"),
+        ("Certificate", "000003 000000", "Certificate.certificate_list[0]"),
+    ],
+)
+def test_rejects_structs_cut_short_or_overlong(
+    spec: ModuleType, name: str, wire: str, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        getattr(spec, name).parse(bytes.fromhex(wire))
+    assert (info.value.alert, info.value.path) == ("decode_error", path)
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (
+            {"first": 1, "inner": {"b": 2}, "merged": 4, "nothing": {}, "last": 5},
+            "Outer.inner.c",
+        ),
+        (
+            {"first": 1, "inner": {"b": 2, "c": 3}, "nothing": {}, "last": 5},
+            "Outer.merged",
+        ),
+    ],
+)
+def test_refuses_to_build_without_every_field(
+    spec: ModuleType, value: dict[str, object], path: str
+) -> None:
+    with pytest.raises(EncodeError) as info:
+        spec.Outer.build(value)
+    assert info.value.path == path

@@ -1,0 +1,130 @@
+"""Variable-length vectors ``T x<floor..ceiling>`` and ``T x<ceiling>``.
+
+RFC 5246 §4.3: the length prefix is as wide as the ceiling needs and counts
+bytes; the body is consumed exactly; fixed-size elements must fill the length
+evenly; elements of variable size are read until the declared bytes are used,
+and never past them.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tlsspec import DecodeError, EncodeError
+
+SPEC = """\
+struct {
+    opaque one<255>;
+    opaque two<2..2^16-1>;
+    opaque three<0..2^24-1>;
+    opaque four<0..2^24>;
+} Prefixes;
+
+struct { uint16 shorts<2..6>; } Shorts;
+
+struct { uint8 a; uint16 b; } Pair;
+struct { Pair pairs<0..255>; } Pairs;
+
+opaque ProtocolName<1..2^8-1>;
+struct { ProtocolName protocol_name_list<2..2^16-1>; uint8 after; } Names;
+"""
+
+
+@pytest.fixture
+def spec(compile_spec) -> ModuleType:
+    return compile_spec(SPEC)
+
+
+def test_prefix_width_follows_the_ceiling(spec: ModuleType) -> None:
+    wire = bytes.fromhex("01 aa  0002 bbcc  000001 dd  00000001 ee")
+    value = {"one": b"\xaa", "two": b"\xbb\xcc", "three": b"\xdd", "four": b"\xee"}
+    assert spec.Prefixes.parse(wire) == value
+    assert spec.Prefixes.build(value) == wire
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ("02 0001", [1]),
+        ("06 0001 0002 0003", [1, 2, 3]),
+    ],
+)
+def test_length_counts_bytes_of_fixed_size_elements(
+    spec: ModuleType, wire: str, value: list[int]
+) -> None:
+    assert spec.Shorts.parse(bytes.fromhex(wire)) == {"shorts": value}
+    assert spec.Shorts.build({"shorts": value}) == bytes.fromhex(wire)
+
+
+def test_struct_elements_are_read_until_the_length_is_used(spec: ModuleType) -> None:
+    wire = bytes.fromhex("06 010002 030004")
+    value = {"pairs": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]}
+    assert spec.Pairs.parse(wire) == value
+    assert spec.Pairs.build(value) == wire
+
+
+def test_vector_of_vectors_as_in_alpn(spec: ModuleType) -> None:
+    # RFC 7301 §3.1: "h2" and "http/1.1".
+    wire = bytes.fromhex("000c 02 6832 08 687474702f312e31 09")
+    value = {"protocol_name_list": [b"h2", b"http/1.1"], "after": 9}
+    assert spec.Names.parse(wire) == value
+    assert spec.Names.build(value) == wire
+
+
+@pytest.mark.parametrize(
+    ("name", "wire", "path"),
+    [
+        # two's floor is 2.
+        ("Prefixes", "00 0001 bb 000000 00000000", "Prefixes.two"),
+        # one's length runs past the end of the input.
+        ("Prefixes", "05 aa", "Prefixes.one"),
+        # uint16 elements cannot fill 3 bytes.
+        ("Shorts", "03 000100", "Shorts.shorts"),
+        # below the floor, above the ceiling.
+        ("Shorts", "00", "Shorts.shorts"),
+        ("Shorts", "08 0001000200030004", "Shorts.shorts"),
+        # 4 bytes of 3-byte Pairs.
+        ("Pairs", "04 010002 03", "Pairs.pairs"),
+        # the second name's length reaches past the list's 11 bytes.
+        ("Names", "000b 02 6832 08 687474702f312e31 09", "Names.protocol_name_list[1]"),
+        # an empty name is below ProtocolName's floor.
+        ("Names", "0003 00 6832 09", "Names.protocol_name_list[0]"),
+        # the list's one name leaves a byte of the list over.
+        ("Names", "0004 02 6832 09", "Names.protocol_name_list[1]"),
+    ],
+)
+def test_rejects_vectors_that_break_their_bounds(
+    spec: ModuleType, name: str, wire: str, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        getattr(spec, name).parse(bytes.fromhex(wire))
+    assert (info.value.alert, info.value.path) == ("decode_error", path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "path"),
+    [
+        ("Shorts", {"shorts": []}, "Shorts.shorts"),
+        ("Shorts", {"shorts": [1, 2, 3, 4]}, "Shorts.shorts"),
+        (
+            "Prefixes",
+            {"one": bytes(256), "two": b"ab", "three": b"", "four": b""},
+            "Prefixes.one",
+        ),
+        (
+            "Prefixes",
+            {"one": b"", "two": b"a", "three": b"", "four": b""},
+            "Prefixes.two",
+        ),
+        ("Pairs", {"pairs": [{"a": 1, "b": 2}, {"a": 3}]}, "Pairs.pairs[1].b"),
+        ("Names", {"protocol_name_list": [], "after": 0}, "Names.protocol_name_list"),
+    ],
+)
+def test_refuses_to_build_vectors_outside_their_bounds(
+    spec: ModuleType, name: str, value: object, path: str
+) -> None:
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build(value)
+    assert info.value.path == path
