@@ -280,8 +280,10 @@ class _Emitter:
                 self.trace(code, m.name)
                 target = code.temp("s")
                 code(f"{target} = _Container()")
+            self.trace(code, "algorithm")
             self.parse_texpr(code, m.algorithm, "alg", ctx.lim)
             code(f'{target}["algorithm"] = alg')
+            self.trace(code, "signature")
             sig = TypeExpr(
                 OpaqueType("opaque", "", None),
                 Vector("var", floor=0, ceiling=0xFFFF, width=2),
@@ -312,7 +314,10 @@ class _Emitter:
         var = code.temp("p")
         code(f'{var} = ctx.get("{name}")')
         code(f"if {var} is None:")
-        code(f'    raise _c.{"build_missing" if building else "missing"}("{name}")')
+        if building:
+            code(f'    raise _c.build_missing("{name}")')
+        else:
+            code(f'    raise _c.missing("{name}", pos)')
         return var
 
     def parse_select(

@@ -1106,7 +1106,7 @@ def _parse_Extension(buf, pos, end, ctx):
         if t3 == 0:
             p5 = ctx.get("msg_type")
             if p5 is None:
-                raise _c.missing("msg_type")
+                raise _c.missing("msg_type", pos)
             t4 = p5
             if t4 == 1:
                 v_extension_data, pos = _parse_ServerNameList(buf, pos, stop2, ctx)
@@ -1118,7 +1118,7 @@ def _parse_Extension(buf, pos, end, ctx):
         elif t3 == 5:
             p7 = ctx.get("msg_type")
             if p7 is None:
-                raise _c.missing("msg_type")
+                raise _c.missing("msg_type", pos)
             t6 = p7
             if t6 == 1:
                 v_extension_data, pos = _parse_CertificateStatusRequest(

@@ -1006,7 +1006,7 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
         f = ""
         p2 = ctx.get("key_exchange_algorithm")
         if p2 is None:
-            raise _c.missing("key_exchange_algorithm")
+            raise _c.missing("key_exchange_algorithm", pos)
         t1 = p2
         if t1 == 2:
             f = "params"
@@ -1018,12 +1018,16 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
             if tr is not None:
                 tr.append(("signed_params", pos))
             s3 = _Container()
+            if tr is not None:
+                tr.append(("algorithm", pos))
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
             alg = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
             alg = _SignatureScheme_get(alg, alg)
             s3["algorithm"] = alg
+            if tr is not None:
+                tr.append(("signature", pos))
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
             n4 = (buf[pos] << 8) | buf[pos + 1]
@@ -1501,7 +1505,7 @@ def _parse_ClientKeyExchange(buf, pos, end, ctx):
             tr.append(("exchange_keys", pos))
         p2 = ctx.get("key_exchange_algorithm")
         if p2 is None:
-            raise _c.missing("key_exchange_algorithm")
+            raise _c.missing("key_exchange_algorithm", pos)
         t1 = p2
         if t1 == 1:
             v_exchange_keys, pos = _parse_EncryptedPreMasterSecret(buf, pos, end, ctx)
@@ -1562,13 +1566,18 @@ ClientKeyExchange = _Codec(
 def _parse_CertificateVerify(buf, pos, end, ctx):
     f = ""
     r = _Container()
+    tr = ctx.get("_trace")
     try:
+        if tr is not None:
+            tr.append(("algorithm", pos))
         if pos + 2 > end:
             raise _c.short(pos, 2, end)
         alg = (buf[pos] << 8) | buf[pos + 1]
         pos += 2
         alg = _SignatureScheme_get(alg, alg)
         r["algorithm"] = alg
+        if tr is not None:
+            tr.append(("signature", pos))
         if pos + 2 > end:
             raise _c.short(pos, 2, end)
         n1 = (buf[pos] << 8) | buf[pos + 1]
@@ -1628,7 +1637,7 @@ def _parse_Finished(buf, pos, end, ctx):
             tr.append(("verify_data", pos))
         p1 = ctx.get("verify_data_length")
         if p1 is None:
-            raise _c.missing("verify_data_length")
+            raise _c.missing("verify_data_length", pos)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)

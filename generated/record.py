@@ -275,7 +275,7 @@ def _parse_GenericBlockCipher(buf, pos, end, ctx):
             tr.append(("IV", pos))
         p1 = ctx.get("record_iv_length")
         if p1 is None:
-            raise _c.missing("record_iv_length")
+            raise _c.missing("record_iv_length", pos)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)
@@ -341,7 +341,7 @@ def _parse_GenericAEADCipher(buf, pos, end, ctx):
             tr.append(("nonce_explicit", pos))
         p1 = ctx.get("record_iv_length")
         if p1 is None:
-            raise _c.missing("record_iv_length")
+            raise _c.missing("record_iv_length", pos)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)

@@ -94,10 +94,12 @@ def no_case(tag: object, pos: int, enum_name: str) -> DecodeError:
     )
 
 
-def missing(name: str) -> DecodeError:
+def missing(name: str, pos: int) -> DecodeError:
     # A missing parameter is the caller's mistake, not the peer's: the alert
     # is internal_error, and the message names the keyword.
-    return DecodeError(f"needs the parse parameter {name}=...", alert="internal_error")
+    return DecodeError(
+        f"needs the parse parameter {name}=...", offset=pos, alert="internal_error"
+    )
 
 
 # -- encode failures -------------------------------------------------------
