@@ -50,9 +50,11 @@ def run_tlsspec(*args: str) -> str:
 
 
 def tlsspec_against_openssl(identity: TlsIdentity, work: Path) -> None:
+    (work / "openssl-server").mkdir()
     files = identity.write_pem_files(work / "openssl-server")
     session = work / "session.bin"
-    with openssl_s_server(identity, args=("-www",)) as server:
+    # -rev: s_server sends each line back reversed.
+    with openssl_s_server(identity, args=("-rev",)) as server:
         address = f"127.0.0.1:{server.port}"
         common = ("--servername", SERVER_NAME, "--cafile", str(files.ca), "--trace")
         banner(f"tlsspec connect -> openssl s_server ({address}): full handshake")
@@ -63,7 +65,7 @@ def tlsspec_against_openssl(identity: TlsIdentity, work: Path) -> None:
             "--sess-out",
             str(session),
             "--send",
-            "GET / HTTP/1.0\r\n\r\n",
+            "hello from tlsspec\n",
         )
         if "Resumed   : no" not in first:
             raise DemoError("the first connection should be a full handshake")
@@ -75,13 +77,14 @@ def tlsspec_against_openssl(identity: TlsIdentity, work: Path) -> None:
             "--sess-in",
             str(session),
             "--send",
-            "GET / HTTP/1.0\r\n\r\n",
+            "hello again\n",
         )
         if "Resumed   : yes" not in second:
             raise DemoError("the second connection did not resume")
 
 
 def openssl_against_tlsspec(identity: TlsIdentity, work: Path) -> None:
+    (work / "tlsspec-server").mkdir()
     files = identity.write_pem_files(work / "tlsspec-server")
     session = work / "openssl-session.pem"
     command = [

@@ -181,7 +181,12 @@ class _ServerSession:
                         getattr(e.description, "name", e.description),
                     )
                     return
+                # RFC 5246 §7.2.1: after the peer's close_notify, pending
+                # writes are discarded; nothing is echoed past it.
+                closing = any(isinstance(e, ConnectionClosed) for e in events)
                 for event in events:
+                    if closing and isinstance(event, ApplicationData):
+                        continue
                     self.handle(event)
                 await self.flush(writer)
                 if not data:
