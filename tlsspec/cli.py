@@ -478,10 +478,11 @@ def _network(args: argparse.Namespace) -> int:
     from tlsspec import net
 
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
     )
+    if args.verbose:
+        # tlsspec's own decisions only, not asyncio's.
+        logging.getLogger("tlsspec").setLevel(logging.DEBUG)
     if args.command == "serve":
         return net.serve(
             net.ServeOptions(

@@ -1,0 +1,409 @@
+"""``tlsspec serve`` and ``tlsspec connect`` as real processes on 127.0.0.1.
+
+Each test starts the commands as subprocesses with bounded timeouts and
+stops every process it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.openssl import (
+    PemFiles,
+    TlsIdentity,
+    make_rsa_identity,
+    openssl_s_client,
+    openssl_s_server,
+    requires_openssl_cli,
+)
+from tlsspec.runtime import Session
+from tlsspec.runtime.suites import ALL_SUITES
+
+TIMEOUT = 20.0
+SERVER_NAME = "localhost"
+
+
+def tlsspec_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tlsspec", *args]
+
+
+def run_tlsspec(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        tlsspec_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=env,
+    )
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    port: int
+    lines: list[str]
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@pytest.fixture(scope="module")
+def identity() -> TlsIdentity:
+    return make_rsa_identity(common_name=SERVER_NAME, san=(SERVER_NAME,))
+
+
+@pytest.fixture
+def pem(identity: TlsIdentity, tmp_path: Path) -> PemFiles:
+    return identity.write_pem_files(tmp_path)
+
+
+@contextlib.contextmanager
+def tlsspec_server(pem: PemFiles, *args: str) -> Iterator[Server]:
+    command = tlsspec_command(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key), "--port", "0", *args
+    )
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    lines.append(first)
+
+    def collect() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    try:
+        assert "listening on 127.0.0.1:" in first, first
+        yield Server(process, int(first.rsplit(":", 1)[1]), lines)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(TIMEOUT)
+        reader.join(TIMEOUT)
+
+
+def connect_args(server: Server, pem: PemFiles, *extra: str) -> list[str]:
+    return [
+        "connect",
+        f"127.0.0.1:{server.port}",
+        "--servername",
+        SERVER_NAME,
+        "--cafile",
+        str(pem.ca),
+        *extra,
+    ]
+
+
+def test_connect_resumes_a_session_saved_from_serve(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    session = tmp_path / "session.bin"
+    with tlsspec_server(pem) as server:
+        first = run_tlsspec(
+            *connect_args(server, pem, "--sess-out", str(session), "--send", "ping")
+        )
+        assert first.returncode == 0, first.stderr
+        assert "Resumed   : no" in first.stdout
+        assert "Subject   : CN=localhost,O=tlsspec tests" in first.stdout
+        assert "Ticket    : 7200 s" in first.stdout
+        assert "Reply     : ping" in first.stdout
+        second = run_tlsspec(
+            *connect_args(server, pem, "--sess-in", str(session), "--send", "pong")
+        )
+        assert second.returncode == 0, second.stderr
+        assert "Resumed   : yes" in second.stdout
+        assert "Reply     : pong" in second.stdout
+    assert Session.from_bytes(session.read_bytes()).server_name == SERVER_NAME
+
+
+def test_serve_stops_cleanly_on_ctrl_c(pem: PemFiles) -> None:
+    with tlsspec_server(pem) as server:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(TIMEOUT) == 0
+    assert "tlsspec serve: stopped" in server.output()
+
+
+def test_trace_draws_the_ladder_and_json_lines(pem: PemFiles) -> None:
+    with tlsspec_server(pem) as server:
+        ladder = run_tlsspec(*connect_args(server, pem, "--trace"))
+        lines = run_tlsspec(
+            *connect_args(server, pem, "--trace", "--trace-format", "json")
+        )
+    assert ladder.returncode == 0, ladder.stderr
+    assert "ClientHello                  -------->" in ladder.stdout
+    assert "<--------           ServerHelloDone" in ladder.stdout
+    assert "[ChangeCipherSpec]" in ladder.stdout
+    messages = [line for line in lines.stdout.splitlines() if line.startswith("{")]
+    assert '"message": "ClientHello"' in messages[0]
+    assert any('"message": "NewSessionTicket"' in m for m in messages)
+
+
+def test_connect_refuses_an_untrusted_server(pem: PemFiles, tmp_path: Path) -> None:
+    other = make_rsa_identity(common_name="other.example", san=("other.example",))
+    (tmp_path / "other").mkdir()
+    other_files = other.write_pem_files(tmp_path / "other")
+    with tlsspec_server(pem) as server:
+        result = run_tlsspec(
+            "connect",
+            f"127.0.0.1:{server.port}",
+            "--servername",
+            SERVER_NAME,
+            "--cafile",
+            str(other_files.ca),
+        )
+    assert result.returncode == 1
+    assert "handshake failed" in result.stderr
+
+
+@requires_openssl_cli
+def test_connect_resumes_against_openssl_s_server(
+    identity: TlsIdentity, pem: PemFiles, tmp_path: Path
+) -> None:
+    session = tmp_path / "session.bin"
+    with openssl_s_server(identity, args=("-rev",)) as server:
+        address = f"127.0.0.1:{server.port}"
+        common = ["--servername", SERVER_NAME, "--cafile", str(pem.ca)]
+        first = run_tlsspec(
+            "connect", address, *common, "--sess-out", str(session), "--send", "abc\n"
+        )
+        second = run_tlsspec(
+            "connect", address, *common, "--sess-in", str(session), "--send", "xyz\n"
+        )
+    assert first.returncode == 0, first.stderr
+    assert "Resumed   : no" in first.stdout
+    assert "Reply     : cba" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "Resumed   : yes" in second.stdout
+    assert "Reply     : zyx" in second.stdout
+
+
+@requires_openssl_cli
+def test_openssl_s_client_resumes_against_serve_www(
+    identity: TlsIdentity, pem: PemFiles, tmp_path: Path
+) -> None:
+    session = tmp_path / "openssl-session.pem"
+    outputs = []
+    with tlsspec_server(pem, "--www", "--alpn", "http/1.1") as server:
+        for option in ("-sess_out", "-sess_in"):
+            with openssl_s_client(
+                server.port,
+                servername=SERVER_NAME,
+                trust=identity,
+                args=(option, str(session), "-alpn", "http/1.1"),
+            ) as client:
+                client.wait_for("Verify return code: 0", TIMEOUT)
+                client.send(b"GET / HTTP/1.0\r\n")  # a partial request
+                client.wait_for("Resumed   :", TIMEOUT)
+                outputs.append(client.output)
+    assert "New, TLSv1.2" in outputs[0]
+    assert "HTTP/1.0 200 OK" in outputs[0]
+    assert "Resumed   : no" in outputs[0]
+    assert "ALPN      : http/1.1" in outputs[0]
+    assert "SNI       : localhost" in outputs[0]
+    assert "Reused, TLSv1.2" in outputs[1]
+    assert "Resumed   : yes" in outputs[1]
+
+
+def _client_context(pem: PemFiles) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(pem.ca))
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def test_serve_answers_fifty_concurrent_clients(pem: PemFiles) -> None:
+    context = _client_context(pem)
+
+    async def one(port: int, n: int) -> bytes:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=context, server_hostname=SERVER_NAME
+        )
+        writer.write(f"client {n}\n".encode())
+        await writer.drain()
+        data = await reader.readexactly(len(f"client {n}\n"))
+        writer.close()
+        with contextlib.suppress(ssl.SSLError, ConnectionError):
+            await writer.wait_closed()
+        return data
+
+    async def all_clients(port: int) -> list[bytes]:
+        tasks = [one(port, n) for n in range(50)]
+        return await asyncio.wait_for(asyncio.gather(*tasks), TIMEOUT * 3)
+
+    with tlsspec_server(pem) as server:
+        replies = asyncio.run(all_clients(server.port))
+    assert replies == [f"client {n}\n".encode() for n in range(50)]
+
+
+def test_misbehaving_clients_do_not_disturb_the_others(pem: PemFiles) -> None:
+    context = _client_context(pem)
+    with tlsspec_server(pem) as server:
+        bad: list[socket.socket] = []
+        # Garbage, half a record, and a disconnect in the middle of a handshake.
+        for payload in (
+            b"\x00garbage\xff" * 10,
+            b"\x16\x03\x01\x00\x40\x01",
+            b"\x16\x03\x01",
+        ):
+            sock = socket.create_connection(("127.0.0.1", server.port), TIMEOUT)
+            sock.sendall(payload)
+            bad.append(sock)
+        bad[2].close()
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname=SERVER_NAME) as good:
+                good.sendall(b"still here\n")
+                assert good.recv(64) == b"still here\n"
+        for sock in bad:
+            sock.close()
+        garbage_failed = False
+        for _ in range(100):
+            if "failed" in server.output():
+                garbage_failed = True
+                break
+            threading.Event().wait(0.05)
+    assert garbage_failed
+    failures = [line for line in server.output().splitlines() if "failed" in line]
+    assert any("alert sent" in line for line in failures)
+    assert "Traceback" not in server.output()
+
+
+def test_keylog_file_and_sslkeylogfile_get_client_random_lines(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    keylog = tmp_path / "keys.log"
+    env_keylog = tmp_path / "env-keys.log"
+    with tlsspec_server(pem) as server:
+        assert (
+            run_tlsspec(*connect_args(server, pem, "--keylog", str(keylog))).returncode
+            == 0
+        )
+        env = {**os.environ, "SSLKEYLOGFILE": str(env_keylog)}
+        assert run_tlsspec(*connect_args(server, pem), env=env).returncode == 0
+    for path in (keylog, env_keylog):
+        (line,) = path.read_text().splitlines()
+        label, client_random, master = line.split(" ")
+        assert label == "CLIENT_RANDOM"
+        assert len(bytes.fromhex(client_random)) == 32
+        assert len(bytes.fromhex(master)) == 48
+
+
+def test_verbose_serve_logs_why_a_ticket_was_rejected(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    suite = ALL_SUITES[0]
+    forged = Session(
+        # A well-formed RFC 5077 ticket under a key name no server holds.
+        ticket=b"\x01" * 16 + bytes(16) + b"\x00\x10" + bytes(16) + bytes(32),
+        master_secret=b"\x02" * 48,
+        cipher_suite=suite,
+        extended_master_secret=True,
+        lifetime=7200,
+        received_at=int(time.time()),
+        server_name=SERVER_NAME,
+    )
+    session = tmp_path / "forged.bin"
+    session.write_bytes(forged.to_bytes())
+    with tlsspec_server(pem, "-v") as server:
+        result = run_tlsspec(*connect_args(server, pem, "--sess-in", str(session)))
+    assert result.returncode == 0, result.stderr
+    assert "Resumed   : no" in result.stdout
+    assert "ticket rejected: unknown key name" in server.output()
+    assert ("02" * 8) not in server.output()
+
+
+@pytest.mark.skipif(
+    shutil.which("tshark") is None,
+    reason="tshark is not installed (.ci/run installs Debian's tshark)",
+)
+def test_tshark_decrypts_a_tlsspec_connection_with_the_key_log(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    keylog = tmp_path / "keys.log"
+    capture = tmp_path / "capture.pcapng"
+    marker = "tlsspec-plaintext-marker"
+    with tlsspec_server(pem) as server:
+        tshark = subprocess.Popen(
+            [
+                "tshark",
+                "-i",
+                "lo",
+                "-f",
+                f"tcp port {server.port}",
+                "-w",
+                str(capture),
+                "-a",
+                "duration:30",
+                "-q",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # Wait until tshark reports that it captures.
+            assert tshark.stderr is not None
+            for _ in range(100):
+                line = tshark.stderr.readline()
+                if "Capturing on" in line or not line:
+                    break
+            result = run_tlsspec(
+                *connect_args(server, pem, "--keylog", str(keylog), "--send", marker)
+            )
+            assert result.returncode == 0, result.stderr
+            threading.Event().wait(1.0)
+        finally:
+            tshark.send_signal(signal.SIGINT)
+            tshark.wait(TIMEOUT)
+    plain = subprocess.run(
+        ["tshark", "-r", str(capture), "-q", "-z", "follow,tcp,ascii,0"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert marker not in plain.stdout
+    decrypted = subprocess.run(
+        [
+            "tshark",
+            "-r",
+            str(capture),
+            "-o",
+            f"tls.keylog_file:{keylog}",
+            "-d",
+            f"tcp.port=={server.port},tls",
+            "-q",
+            "-z",
+            "follow,tls,ascii,0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert marker in decrypted.stdout
