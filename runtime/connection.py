@@ -1,0 +1,487 @@
+"""What client and server connections share: records in, events out.
+
+A :class:`Connection` is sans-I/O: the caller feeds it bytes from the
+transport with :meth:`~Connection.receive_data`, gets typed events back,
+and sends whatever :meth:`~Connection.data_to_send` returns.  It owns the
+record layer and the dispatch of each record:
+
+* handshake records are reassembled into messages (RFC 5246 §6.2.1), each
+  checked against the state table (:mod:`tlsspec.runtime.state`) before it
+  is parsed, hashed into the transcript, and handed to the role's handler,
+  which returns the next state;
+* ChangeCipherSpec switches the read side to the new keys (RFC 5246 §7.1);
+* alerts are classified (RFC 5246 §7.2) into events;
+* application data is only legal once both Finished messages verified.
+
+Errors: every protocol failure is a
+:class:`~tlsspec.runtime.alerts.LocalProtocolError` carrying its alert.
+:meth:`Connection._fail` is the one place that turns it into an alert on
+the wire; after it, and after a fatal alert from the peer, every call
+raises the same error (sticky) and the handshake's secrets are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
+
+from tlsspec.errors import DecodeError
+from tlsspec.generated.alert import AlertDescription, AlertLevel
+from tlsspec.generated.handshake import Handshake, HandshakeType, KeyExchangeAlgorithm
+from tlsspec.runtime.alerts import (
+    AlertAction,
+    LocalProtocolError,
+    RemoteAlert,
+    TLSError,
+    alert_bytes,
+    classify_alert,
+    decode_alert,
+)
+from tlsspec.runtime.events import (
+    AlertReceived,
+    ApplicationData,
+    ConnectionClosed,
+    Event,
+)
+from tlsspec.runtime.finished import verify_finished
+from tlsspec.runtime.keylog import KeyLogWriter
+from tlsspec.runtime.keyschedule import KeySchedule, Protections
+from tlsspec.runtime.messages import HandshakeBuffer
+from tlsspec.runtime.prf import Sender
+from tlsspec.runtime.record import RecordProtection
+from tlsspec.runtime.recordlayer import (
+    CONTENT_ALERT,
+    CONTENT_APPLICATION_DATA,
+    CONTENT_CHANGE_CIPHER_SPEC,
+    CONTENT_HANDSHAKE,
+    RecordReader,
+    RecordWriter,
+)
+from tlsspec.runtime.state import (
+    MESSAGE_OF_HANDSHAKE_TYPE,
+    Message,
+    State,
+    check_next,
+    expect,
+)
+from tlsspec.runtime.suites import VERIFY_DATA_LENGTH, CipherSuite
+from tlsspec.runtime.transcript import Transcript
+
+__all__ = ["Connection", "HandshakeContext"]
+
+_log = logging.getLogger(__name__)
+
+# RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; }.
+_CHANGE_CIPHER_SPEC_BODY: Final = b"\x01"
+# The parameters the codec needs for the messages whose layout depends on
+# the suite: every suite is ECDHE (RFC 8422), so both key exchange messages
+# are ec_diffie_hellman, and every Finished carries 12 bytes (RFC 5246
+# §7.4.9).  Other messages get none, which keeps their parsing cheaper.
+_KEY_EXCHANGE: Final = {
+    "key_exchange_algorithm": KeyExchangeAlgorithm.ec_diffie_hellman
+}
+_PARAMETERS: Final[Mapping[int, Mapping[str, Any]]] = MappingProxyType(
+    {
+        HandshakeType.server_key_exchange: _KEY_EXCHANGE,
+        HandshakeType.client_key_exchange: _KEY_EXCHANGE,
+        HandshakeType.finished: {"verify_data_length": VERIFY_DATA_LENGTH},
+    }
+)
+_NO_PARAMETERS: Final[Mapping[str, Any]] = MappingProxyType({})
+
+Handler = Callable[[Any, bytes], State]
+
+
+@dataclass(slots=True, kw_only=True)
+class HandshakeContext:
+    """What one handshake knows, from ClientHello to the last Finished.
+
+    Lives only while the handshake runs; the connection drops it (and the
+    master secret in it) once the handshake completes or fails.
+    """
+
+    transcript: Transcript = field(default_factory=Transcript)
+    client_random: bytes = b""
+    server_random: bytes = b""
+    suite: CipherSuite | None = None
+    extended_master_secret: bool = False
+    encrypt_then_mac: bool = False
+    alpn_protocol: bytes | None = None
+    server_name: str | None = None
+    resumed: bool = False
+    schedule: KeySchedule | None = field(default=None, repr=False)
+    protections: Protections | None = field(default=None, repr=False)
+
+
+def _decode_failure(error: DecodeError) -> LocalProtocolError:
+    # The codec names the alert a peer must get for these bytes.
+    try:
+        description = AlertDescription[error.alert]
+    except KeyError:
+        description = AlertDescription.decode_error
+    return LocalProtocolError(str(error), description)
+
+
+class Connection:
+    """The machinery both roles share; use ClientConnection/ServerConnection.
+
+    Subclasses set ``_role``, build ``_handlers`` (one per handshake
+    message they accept) and create ``_handshake`` when a handshake starts.
+    """
+
+    _role: ClassVar[Sender]
+    _peer: ClassVar[Sender]
+    #: Largest handshake message body accepted from the peer.
+    _MAX_HANDSHAKE_MESSAGE: ClassVar[int]
+    _state: State
+    _handshake: HandshakeContext | None
+
+    def __init__(
+        self,
+        state: State,
+        random: Callable[[int], bytes],
+        keylog: KeyLogWriter | None,
+    ) -> None:
+        self._state = state
+        self._random = random
+        self._keylog = keylog
+        self._reader = RecordReader()
+        self._writer = RecordWriter()
+        self._handshake_buffer = HandshakeBuffer(
+            max_message=self._MAX_HANDSHAKE_MESSAGE
+        )
+        self._handshake = None
+        self._handlers: dict[Message, Handler] = {}
+        self._failure: TLSError | None = None
+        self._close_sent = False
+        self._events: list[Event] = []
+        # Application data the caller sent before the handshake completed.
+        self._queued: list[bytes] = []
+
+    # ------------------------------------------------------------------
+    # Public interface
+    # ------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """What the connection expects next."""
+        return self._state
+
+    @property
+    def handshake_complete(self) -> bool:
+        """Whether application data may flow."""
+        return self._state in (State.EXPECT_CLIENT_DATA, State.EXPECT_SERVER_DATA)
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Process bytes from the transport.
+
+        Args:
+            data: Bytes received; ``b""`` means the transport reached EOF.
+
+        Returns:
+            The events these bytes completed, in wire order.
+
+        Raises:
+            TLSError: A :class:`LocalProtocolError` for a protocol violation
+                (the fatal alert is already queued in :meth:`data_to_send`),
+                or the earlier error, or the peer's :class:`RemoteAlert`,
+                on every call after the connection failed.
+        """
+        if self._failure is not None:
+            raise self._failure
+        if self._state is State.CLOSED:
+            # RFC 5246 §7.2.1: after close_notify, further data is ignored.
+            return []
+        try:
+            if data:
+                self._reader.feed(data)
+                self._read_records()
+            else:
+                self._on_eof()
+            self._send_queued_data()
+            self._writer.flush()
+        except LocalProtocolError as error:
+            self._fail(error)
+            raise
+        except Exception as exc:  # a bug must still end in an alert
+            internal = LocalProtocolError(
+                f"internal error: {exc!r}", AlertDescription.internal_error
+            )
+            self._fail(internal)
+            raise internal from exc
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Return, and forget, the bytes to write to the transport."""
+        self._writer.flush()
+        return self._writer.take()
+
+    def send_application_data(self, data: bytes) -> None:
+        """Queue application data; it leaves once the handshake completes.
+
+        Args:
+            data: Any length; it is cut into records of at most 2^14 bytes.
+
+        Raises:
+            TLSError: The connection failed earlier (sticky).
+            RuntimeError: :meth:`close` was called, or the peer closed.
+        """
+        if self._failure is not None:
+            raise self._failure
+        if self._close_sent or self._state is State.CLOSED:
+            raise RuntimeError("send_application_data: the connection is closed")
+        if not data:
+            return
+        if not self.handshake_complete:
+            self._queued.append(bytes(data))
+            return
+        self._writer.write(CONTENT_APPLICATION_DATA, data)
+
+    def close(self) -> None:
+        """Queue a close_notify (RFC 5246 §7.2.1); later sends are refused.
+
+        Does nothing after a failure or a previous close.
+        """
+        if self._failure is not None or self._close_sent:
+            return
+        self._close_sent = True
+        self._writer.write(CONTENT_ALERT, alert_bytes(AlertDescription.close_notify))
+
+    # ------------------------------------------------------------------
+    # Incoming records
+    # ------------------------------------------------------------------
+
+    def _read_records(self) -> None:
+        while self._failure is None and self._state is not State.CLOSED:
+            record = self._reader.next_record()
+            if record is None:
+                return
+            content_type, fragment = record
+            if content_type == CONTENT_HANDSHAKE:
+                self._on_handshake_record(fragment)
+            elif content_type == CONTENT_APPLICATION_DATA:
+                self._on_application_data(fragment)
+            elif content_type == CONTENT_ALERT:
+                self._on_alert(fragment)
+            else:
+                self._on_change_cipher_spec(fragment)
+
+    def _on_handshake_record(self, fragment: bytes) -> None:
+        # RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length
+        # fragments of Handshake, Alert, or ChangeCipherSpec content types."
+        if not fragment:
+            raise _empty_record("handshake")
+        try:
+            for message in self._handshake_buffer.feed(fragment):
+                self._on_handshake_message(message)
+        except DecodeError as error:
+            raise _decode_failure(error) from None
+
+    def _on_handshake_message(self, raw: bytes) -> None:
+        message = MESSAGE_OF_HANDSHAKE_TYPE.get(raw[0])
+        state = self._state
+        expect(state, message, raw_type=raw[0])
+        assert message is not None
+        body = Handshake.parse(raw, **_PARAMETERS.get(raw[0], _NO_PARAMETERS))["body"]
+        _log.debug("%s: received %s in %s", self._role, message, state)
+
+        # RFC 5246 §7.4.9: a Finished is checked against the messages
+        # before it, so its handler hashes it only after computing that;
+        # HelloRequest is never hashed (§7.4.1.1).
+        handshake = self._handshake
+        if handshake is not None and message is not Message.FINISHED:
+            handshake.transcript.add(raw)
+        next_state = self._handlers[message](body, raw)
+        self._state = check_next(state, message, next_state)
+
+    def _on_change_cipher_spec(self, fragment: bytes) -> None:
+        state = self._state
+        expect(state, Message.CHANGE_CIPHER_SPEC)
+        if not fragment:
+            raise _empty_record("change_cipher_spec")
+        if fragment != _CHANGE_CIPHER_SPEC_BODY:
+            raise LocalProtocolError(
+                f"ChangeCipherSpec: {fragment.hex()}, expected 01 (RFC 5246 §7.1)",
+                AlertDescription.decode_error
+                if len(fragment) != 1
+                else AlertDescription.illegal_parameter,
+            )
+        # RFC 5246 §7.1: the CCS follows a complete message; a handshake
+        # message split around it would straddle two key epochs.
+        if len(self._handshake_buffer):
+            raise LocalProtocolError(
+                "ChangeCipherSpec: arrived inside a partial handshake message",
+                AlertDescription.unexpected_message,
+            )
+
+        # From here on the peer's records are protected (RFC 5246 §7.1).
+        self._reader.set_protection(self._peer_protection())
+        # Each CCS state has exactly one successor in the table: the
+        # matching Finished state.
+        (next_state,) = expect(state, Message.CHANGE_CIPHER_SPEC)
+        _log.debug("%s: received ChangeCipherSpec in %s", self._role, state)
+        self._state = next_state
+
+    def _on_alert(self, fragment: bytes) -> None:
+        if not fragment:
+            raise _empty_record("alert")
+        level, description = decode_alert(fragment)
+        action = classify_alert(level, description)
+        _log.debug("%s: received alert %s (%s)", self._role, description, action)
+
+        if action is AlertAction.CLOSE:
+            # RFC 5246 §7.2.1: answer close_notify with close_notify and
+            # stop reading.
+            self._events.append(ConnectionClosed(clean=True))
+            self.close()
+            self._state = State.CLOSED
+            self._forget_handshake()
+            return
+        self._events.append(
+            AlertReceived(level=AlertLevel(level), description=description)
+        )
+        if action is AlertAction.FATAL:
+            # RFC 5246 §7.2.2: a fatal alert ends the connection at once,
+            # without a reply, and invalidates the session.
+            self._events.append(ConnectionClosed(clean=False))
+            self._failure = RemoteAlert.received(level, description)
+            self._state = State.FAILED
+            self._forget_handshake()
+            self._forget_session()
+
+    def _on_application_data(self, fragment: bytes) -> None:
+        expect(self._state, Message.APPLICATION_DATA)
+        # Empty application data records are legal (RFC 5246 §6.2.1) and
+        # carry nothing to report.
+        if fragment:
+            self._events.append(ApplicationData(data=fragment))
+
+    def _on_eof(self) -> None:
+        # A transport EOF without close_notify: whatever was in flight may
+        # be truncated (RFC 5246 §7.2.1).
+        _log.debug("%s: transport EOF in %s", self._role, self._state)
+        self._events.append(ConnectionClosed(clean=False))
+        self._state = State.CLOSED
+        self._forget_handshake()
+
+    # ------------------------------------------------------------------
+    # Outgoing messages, for the role handlers
+    # ------------------------------------------------------------------
+
+    def _send_handshake(self, msg_type: HandshakeType, body: object) -> bytes:
+        raw = Handshake.build(
+            {"msg_type": msg_type, "body": body},
+            **_PARAMETERS.get(msg_type, _NO_PARAMETERS),
+        )
+        assert self._handshake is not None
+        self._handshake.transcript.add(raw)
+        self._writer.queue_handshake(raw)
+        return raw
+
+    def _install_keys(self, master_secret: bytes) -> None:
+        # The master secret is known: derive both directions' keys now;
+        # each side switches to them at its ChangeCipherSpec.
+        handshake = self._handshake
+        assert handshake is not None and handshake.suite is not None
+        schedule = KeySchedule(
+            suite=handshake.suite,
+            master_secret=master_secret,
+            client_random=handshake.client_random,
+            server_random=handshake.server_random,
+        )
+        handshake.schedule = schedule
+        handshake.protections = schedule.protections(
+            encrypt_then_mac=handshake.encrypt_then_mac, random=self._random
+        )
+        if self._keylog is not None:
+            self._keylog.log_master_secret(handshake.client_random, master_secret)
+
+    def _send_change_cipher_spec(self) -> None:
+        # RFC 5246 §7.1: everything we write after this is protected.
+        self._writer.write(CONTENT_CHANGE_CIPHER_SPEC, _CHANGE_CIPHER_SPEC_BODY)
+        self._writer.set_protection(self._own_protection())
+
+    def _send_finished(self) -> None:
+        handshake = self._handshake
+        assert handshake is not None and handshake.schedule is not None
+        verify_data = handshake.schedule.verify_data(self._role, handshake.transcript)
+        self._send_handshake(HandshakeType.finished, {"verify_data": verify_data})
+
+    def _verify_finished(self, body: Any, raw: bytes) -> None:
+        # RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify
+        # that the contents are correct"; a mismatch is decrypt_error.
+        handshake = self._handshake
+        assert handshake is not None and handshake.schedule is not None
+        expected = handshake.schedule.verify_data(self._peer, handshake.transcript)
+        verify_finished(expected, body["verify_data"])
+        handshake.transcript.add(raw)
+
+    def _send_warning(self, description: AlertDescription) -> None:
+        self._writer.write(CONTENT_ALERT, alert_bytes(description, AlertLevel.warning))
+
+    def _send_queued_data(self) -> None:
+        if self._queued and self.handshake_complete and not self._close_sent:
+            queued, self._queued = self._queued, []
+            for data in queued:
+                self._writer.write(CONTENT_APPLICATION_DATA, data)
+
+    def _own_protection(self) -> RecordProtection:
+        protections = self._protections()
+        return protections.client if self._role == "client" else protections.server
+
+    def _peer_protection(self) -> RecordProtection:
+        protections = self._protections()
+        return protections.server if self._role == "client" else protections.client
+
+    def _protections(self) -> Protections:
+        handshake = self._handshake
+        assert handshake is not None and handshake.protections is not None
+        return handshake.protections
+
+    # ------------------------------------------------------------------
+    # Failure
+    # ------------------------------------------------------------------
+
+    def _fail(self, error: LocalProtocolError) -> None:
+        # The one place an error becomes an alert on the wire.
+        _log.debug("%s: failing in %s: %s", self._role, self._state, error)
+        self._failure = error
+        self._state = State.FAILED
+        self._events = []
+        self._queued = []
+        self._writer.discard_pending()
+        self._forget_handshake()
+        self._forget_session()
+        try:
+            self._writer.write(CONTENT_ALERT, alert_bytes(error))
+        except (TLSError, ValueError):
+            # The write keys themselves failed, or the description cannot
+            # be sent: close without an alert.
+            _log.debug("%s: no alert sent for %s", self._role, error.description)
+
+    def _begin_handshake(self, handshake: HandshakeContext) -> None:
+        self._handshake = handshake
+
+    def _end_handshake(self) -> None:
+        # The handshake's secrets go; messages after its last one, in the
+        # same record, are still read.
+        self._handshake = None
+
+    def _forget_handshake(self) -> None:
+        self._end_handshake()
+        self._handshake_buffer.clear()
+
+    def _forget_session(self) -> None:
+        """Drop a resumable session (client side); RFC 5246 §7.2.2."""
+
+
+def _empty_record(kind: str) -> LocalProtocolError:
+    return LocalProtocolError(
+        f"TLSPlaintext.fragment: empty {kind} record; RFC 5246 §6.2.1 forbids "
+        "zero-length fragments of this type",
+        AlertDescription.unexpected_message,
+    )

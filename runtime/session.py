@@ -1,0 +1,266 @@
+"""What a client keeps to resume a session with a ticket (RFC 5077 §3.4).
+
+The server keeps nothing: the session state rides inside the ticket, which
+the client cannot read.  So the client keeps, beside the opaque ticket, its
+own copy of what the abbreviated handshake needs: the master secret, the
+cipher suite the server must pick again (RFC 5246 §7.4.1.3), whether the
+master secret is an extended one (RFC 7627 §5.3 forbids resuming across a
+difference), when the ticket arrived and how long the server said it lasts
+(RFC 5077 §3.3), and the server name it was issued for (RFC 6066 §3: a
+session is only resumed with the same name).
+
+:meth:`Session.to_bytes` writes this encoding, version 1, big-endian,
+every length checked on read, nothing after the last field::
+
+    struct {
+        uint8 format = 1;
+        CipherSuite cipher_suite;
+        opaque master_secret[48];
+        uint8 extended_master_secret;   /* 0 or 1 */
+        uint32 lifetime;                /* ticket_lifetime_hint, seconds */
+        uint64 received_at;             /* seconds since the epoch */
+        opaque server_name<0..2^16-1>;  /* empty: none */
+        opaque alpn_protocol<0..2^8-1>; /* empty: none */
+        opaque ticket<1..2^16-1>;
+    } ClientSession;
+
+LIMITATION: this layout is written by hand rather than generated from
+``specs/`` (the engine does not own the specs); matters if it drifts from
+the struct above; instead the tests round-trip and truncate every field.
+The bytes hold the master secret: store them as securely as a private key.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Final
+
+from cryptography.hazmat.primitives.constant_time import bytes_eq
+
+from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
+from tlsspec.runtime.suites import SUITES_BY_CODE, CipherSuite
+
+__all__ = ["SESSION_FORMAT", "Session"]
+
+#: The version byte :meth:`Session.to_bytes` writes first.
+SESSION_FORMAT: Final = 1
+
+# format, cipher_suite, master_secret, extended_master_secret, lifetime,
+# received_at.
+_FIXED: Final = struct.Struct(f"!BH{MASTER_SECRET_LENGTH}sBIQ")
+_UINT8_MAX: Final = 2**8 - 1
+_UINT16_MAX: Final = 2**16 - 1
+_UINT32_MAX: Final = 2**32 - 1
+_UINT64_MAX: Final = 2**64 - 1
+# RFC 5077 §3.3: ticket_lifetime_hint 0 means "unspecified".
+_LIFETIME_UNSPECIFIED: Final = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Session:
+    """A resumable TLS 1.2 session, as the client holds it.
+
+    Sessions compare in constant time and hide the master secret and the
+    ticket from ``repr``.
+
+    Attributes:
+        ticket: The opaque ticket from NewSessionTicket, 1 to 65535 bytes.
+        master_secret: The session's 48-byte master secret.
+        cipher_suite: The suite the session was negotiated with.
+        extended_master_secret: Whether the master secret is an extended
+            one (RFC 7627).
+        lifetime: ticket_lifetime_hint in seconds; 0 means unspecified.
+        received_at: When the ticket arrived, whole seconds since the epoch.
+        server_name: The SNI name of the original connection, or None.
+        alpn_protocol: The ALPN protocol of the original connection, or
+            None.  Informational: ALPN is renegotiated on resumption
+            (RFC 7301 §3.1).
+
+    Raises:
+        ValueError: A field is out of range.
+    """
+
+    ticket: bytes = field(repr=False)
+    master_secret: bytes = field(repr=False)
+    cipher_suite: CipherSuite
+    extended_master_secret: bool
+    lifetime: int
+    received_at: int
+    server_name: str | None = None
+    alpn_protocol: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.ticket) <= _UINT16_MAX:
+            raise ValueError(
+                f"Session.ticket: {len(self.ticket)} bytes, expected 1 to 65535"
+            )
+        if len(self.master_secret) != MASTER_SECRET_LENGTH:
+            raise ValueError(
+                f"Session.master_secret: {len(self.master_secret)} bytes, "
+                f"expected {MASTER_SECRET_LENGTH}"
+            )
+        if not 0 <= self.lifetime <= _UINT32_MAX:
+            raise ValueError(f"Session.lifetime: {self.lifetime}, expected a uint32")
+        if not 0 <= self.received_at <= _UINT64_MAX:
+            raise ValueError(
+                f"Session.received_at: {self.received_at}, expected a uint64"
+            )
+        if self.server_name is not None and not 1 <= len(_name(self)) <= _UINT16_MAX:
+            raise ValueError("Session.server_name: expected 1 to 65535 bytes or None")
+        if self.alpn_protocol is not None and not 1 <= len(_alpn(self)) <= _UINT8_MAX:
+            raise ValueError("Session.alpn_protocol: expected 1 to 255 bytes or None")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Session):
+            return NotImplemented
+        public = (
+            self.cipher_suite,
+            self.extended_master_secret,
+            self.lifetime,
+            self.received_at,
+            self.server_name,
+            self.alpn_protocol,
+        )
+        other_public = (
+            other.cipher_suite,
+            other.extended_master_secret,
+            other.lifetime,
+            other.received_at,
+            other.server_name,
+            other.alpn_protocol,
+        )
+        # Secrets are never compared with ==, which stops at the first
+        # differing byte.
+        return (
+            public == other_public
+            and bytes_eq(self.master_secret, other.master_secret)
+            and bytes_eq(self.ticket, other.ticket)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def expired(self, now: float) -> bool:
+        """Whether the server's lifetime hint has run out at ``now``.
+
+        Args:
+            now: Seconds since the epoch.
+
+        Returns:
+            True once ``received_at + lifetime`` has passed; never for an
+            unspecified (zero) lifetime, which the server judges instead.
+        """
+        if self.lifetime == _LIFETIME_UNSPECIFIED:
+            return False
+        return now >= self.received_at + self.lifetime
+
+    def to_bytes(self) -> bytes:
+        """Encode the session (format 1, see the module docstring).
+
+        Returns:
+            The bytes; they contain the master secret.
+        """
+        fixed = _FIXED.pack(
+            SESSION_FORMAT,
+            self.cipher_suite.code,
+            self.master_secret,
+            int(self.extended_master_secret),
+            self.lifetime,
+            self.received_at,
+        )
+        name = _name(self)
+        alpn = _alpn(self)
+        return b"".join(
+            (
+                fixed,
+                len(name).to_bytes(2, "big"),
+                name,
+                len(alpn).to_bytes(1, "big"),
+                alpn,
+                len(self.ticket).to_bytes(2, "big"),
+                self.ticket,
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Session:
+        """Decode what :meth:`to_bytes` wrote.
+
+        Args:
+            data: The encoded session.
+
+        Returns:
+            The session.
+
+        Raises:
+            ValueError: Unknown format, unknown cipher suite, a length that
+                runs past the end, or bytes left over.
+        """
+        data = bytes(data)
+        if len(data) < _FIXED.size:
+            raise ValueError(
+                f"Session: {len(data)} bytes, shorter than the fixed "
+                f"{_FIXED.size}-byte part"
+            )
+        fmt, code, master, ems, lifetime, received_at = _FIXED.unpack_from(data)
+        if fmt != SESSION_FORMAT:
+            raise ValueError(f"Session.format: {fmt}, expected {SESSION_FORMAT}")
+        suite = SUITES_BY_CODE.get(code)
+        if suite is None:
+            raise ValueError(f"Session.cipher_suite: 0x{code:04X} is not implemented")
+        if ems not in (0, 1):
+            raise ValueError(f"Session.extended_master_secret: {ems}, expected 0 or 1")
+
+        reader = _Reader(data, _FIXED.size)
+        name = reader.vector("server_name", 2)
+        alpn = reader.vector("alpn_protocol", 1)
+        ticket = reader.vector("ticket", 2)
+        reader.finish()
+        return cls(
+            ticket=ticket,
+            master_secret=master,
+            cipher_suite=suite,
+            extended_master_secret=bool(ems),
+            lifetime=lifetime,
+            received_at=received_at,
+            server_name=name.decode("ascii") if name else None,
+            alpn_protocol=alpn.decode("utf-8", "surrogateescape") if alpn else None,
+        )
+
+
+def _name(session: Session) -> bytes:
+    if session.server_name is None:
+        return b""
+    return session.server_name.encode("ascii")
+
+
+def _alpn(session: Session) -> bytes:
+    if session.alpn_protocol is None:
+        return b""
+    return session.alpn_protocol.encode("utf-8", "surrogateescape")
+
+
+class _Reader:
+    # Length-prefixed vectors from a bytes object, each bound checked.
+    def __init__(self, data: bytes, position: int) -> None:
+        self._data = data
+        self._position = position
+
+    def vector(self, name: str, prefix: int) -> bytes:
+        start = self._position + prefix
+        if start > len(self._data):
+            raise ValueError(f"Session.{name}: length prefix runs past the end")
+        length = int.from_bytes(self._data[self._position : start], "big")
+        end = start + length
+        if end > len(self._data):
+            raise ValueError(
+                f"Session.{name}: {length} bytes declared, "
+                f"{len(self._data) - start} left"
+            )
+        self._position = end
+        return self._data[start:end]
+
+    def finish(self) -> None:
+        left = len(self._data) - self._position
+        if left:
+            raise ValueError(f"Session: {left} bytes after the ticket, expected none")
