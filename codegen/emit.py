@@ -447,6 +447,12 @@ class _Emitter:
                     get = self.ref(scalar, "get")
                     code(f"{var} = {get}({var}, {var})")
                 return
+            if _inline_alias(base):
+                # An alias of a plain vector (`opaque HostName<1..2^16-1>;`)
+                # is read in place rather than through a call.
+                assert isinstance(base, AliasType) and base.target is not None
+                self.parse_texpr(code, base.target, var, lim)
+                return
             fn = self.ref(base, "parse")
             code(f"{var}, pos = {fn}(buf, pos, {lim}, ctx)")
             return
@@ -726,6 +732,10 @@ class _Emitter:
             if scalar is not None and (isinstance(scalar, IntType) or scalar.module):
                 self.pack_int(code, scalar, var)
                 return
+            if _inline_alias(base):
+                assert isinstance(base, AliasType) and base.target is not None
+                self.build_texpr(code, base.target, var)
+                return
             code(f"{self.ref(base, 'build')}({var}, out, ctx)")
             return
         if vec.kind == "fixed":
@@ -746,7 +756,7 @@ class _Emitter:
             n = code.temp("n")
             code(f"{n} = len({var})")
             self.build_check(code, n, vec)
-            code(f"out += _c.length_bytes({n}, {w})")
+            code(f"out += {self.length_expr(n, vec)}")
             code(f"out += {var}")
             return
         start = code.temp("start")
@@ -756,7 +766,13 @@ class _Emitter:
         n = code.temp("n")
         code(f"{n} = len(out) - {start} - {w}")
         self.build_check(code, n, vec)
-        code(f"out[{start}:{start} + {w}] = _c.length_bytes({n}, {w})")
+        code(f"out[{start}:{start} + {w}] = {self.length_expr(n, vec)}")
+
+    def length_expr(self, n: str, vec: Vector) -> str:
+        # A checked ceiling below the prefix's maximum guarantees the fit.
+        if vec.ceiling < 256**vec.width - 1:
+            return f"{n}.to_bytes({vec.width}, 'big')"
+        return f"_c.length_bytes({n}, {vec.width})"
 
     def build_check(self, code: _Code, n: str, vec: Vector) -> None:
         conds = []
@@ -793,6 +809,16 @@ class _Emitter:
             code(f"out.append({var})")
         else:
             code(f"out += {_INT_PACK[width].format(x=var)}")
+
+
+def _inline_alias(t: TypeDef) -> bool:
+    if not isinstance(t, AliasType) or t.target is None:
+        return False
+    vec = t.target.vector
+    if vec is None or (vec.size is not None and vec.size.kind == "field"):
+        return False
+    elem = t.target.base
+    return isinstance(elem, OpaqueType) or _unalias_scalar(TypeExpr(elem)) is not None
 
 
 def _quoted(t: TypeDef) -> str:

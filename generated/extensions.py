@@ -207,7 +207,17 @@ def _parse_ServerName(buf, pos, end, ctx):
             tr.append(("name", pos))
         t1 = v_name_type
         if t1 == 0:
-            v_name, pos = _parse_HostName(buf, pos, end, ctx)
+            if pos + 2 > end:
+                raise _c.short(pos, 2, end)
+            n2 = (buf[pos] << 8) | buf[pos + 1]
+            pos += 2
+            if n2 < 1:
+                raise _c.out_of_bounds(pos, n2, 1, 65535)
+            stop3 = pos + n2
+            if stop3 > end:
+                raise _c.overrun(pos, n2, end)
+            v_name = buf[pos:stop3]
+            pos = stop3
         else:
             raise _c.no_case(t1, pos, "NameType")
         r["name"] = v_name
@@ -229,7 +239,11 @@ def _build_ServerName(value, out, ctx):
         v_name = value["name"]
         t1 = v_name_type
         if t1 == 0:
-            _build_HostName(v_name, out, ctx)
+            n2 = len(v_name)
+            if n2 < 1:
+                raise _c.build_bounds(n2, 1, 65535)
+            out += _c.length_bytes(n2, 2)
+            out += v_name
         else:
             raise _c.no_build_case(t1, "NameType")
     except _CodecError as e:
@@ -446,7 +460,17 @@ def _parse_OCSPStatusRequest(buf, pos, end, ctx):
         v_responder_id_list = []
         while pos < stop2:
             try:
-                item3, pos = _parse_ResponderID(buf, pos, stop2, ctx)
+                if pos + 2 > stop2:
+                    raise _c.short(pos, 2, stop2)
+                n4 = (buf[pos] << 8) | buf[pos + 1]
+                pos += 2
+                if n4 < 1:
+                    raise _c.out_of_bounds(pos, n4, 1, 65535)
+                stop5 = pos + n4
+                if stop5 > stop2:
+                    raise _c.overrun(pos, n4, stop2)
+                item3 = buf[pos:stop5]
+                pos = stop5
             except _DecodeError as e:
                 e.prefix(f"[{len(v_responder_id_list)}]")
                 raise
@@ -455,7 +479,15 @@ def _parse_OCSPStatusRequest(buf, pos, end, ctx):
         f = "request_extensions"
         if tr is not None:
             tr.append(("request_extensions", pos))
-        v_request_extensions, pos = _parse_Extensions(buf, pos, end, ctx)
+        if pos + 2 > end:
+            raise _c.short(pos, 2, end)
+        n6 = (buf[pos] << 8) | buf[pos + 1]
+        pos += 2
+        stop7 = pos + n6
+        if stop7 > end:
+            raise _c.overrun(pos, n6, end)
+        v_request_extensions = buf[pos:stop7]
+        pos = stop7
         r["request_extensions"] = v_request_extensions
         return r, pos
     except _DecodeError as e:
@@ -472,15 +504,21 @@ def _build_OCSPStatusRequest(value, out, ctx):
         out += bytes(2)
         for i3, item2 in enumerate(v_responder_id_list):
             try:
-                _build_ResponderID(item2, out, ctx)
+                n4 = len(item2)
+                if n4 < 1:
+                    raise _c.build_bounds(n4, 1, 65535)
+                out += _c.length_bytes(n4, 2)
+                out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
                 raise
-        n4 = len(out) - start1 - 2
-        out[start1 : start1 + 2] = _c.length_bytes(n4, 2)
+        n5 = len(out) - start1 - 2
+        out[start1 : start1 + 2] = _c.length_bytes(n5, 2)
         f = "request_extensions"
         v_request_extensions = value["request_extensions"]
-        _build_Extensions(v_request_extensions, out, ctx)
+        n6 = len(v_request_extensions)
+        out += _c.length_bytes(n6, 2)
+        out += v_request_extensions
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -858,7 +896,7 @@ def _build_SignatureSchemeList(value, out, ctx):
         n2 = len(out) - start1 - 2
         if n2 < 2 or n2 > 65534:
             raise _c.build_bounds(n2, 2, 65534)
-        out[start1 : start1 + 2] = _c.length_bytes(n2, 2)
+        out[start1 : start1 + 2] = n2.to_bytes(2, "big")
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -949,7 +987,17 @@ def _parse_ProtocolNameList(buf, pos, end, ctx):
         v_protocol_name_list = []
         while pos < stop2:
             try:
-                item3, pos = _parse_ProtocolName(buf, pos, stop2, ctx)
+                if pos + 1 > stop2:
+                    raise _c.short(pos, 1, stop2)
+                n4 = buf[pos]
+                pos += 1
+                if n4 < 1:
+                    raise _c.out_of_bounds(pos, n4, 1, 255)
+                stop5 = pos + n4
+                if stop5 > stop2:
+                    raise _c.overrun(pos, n4, stop2)
+                item3 = buf[pos:stop5]
+                pos = stop5
             except _DecodeError as e:
                 e.prefix(f"[{len(v_protocol_name_list)}]")
                 raise
@@ -970,14 +1018,18 @@ def _build_ProtocolNameList(value, out, ctx):
         out += bytes(2)
         for i3, item2 in enumerate(v_protocol_name_list):
             try:
-                _build_ProtocolName(item2, out, ctx)
+                n4 = len(item2)
+                if n4 < 1:
+                    raise _c.build_bounds(n4, 1, 255)
+                out += _c.length_bytes(n4, 1)
+                out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
                 raise
-        n4 = len(out) - start1 - 2
-        if n4 < 2:
-            raise _c.build_bounds(n4, 2, 65535)
-        out[start1 : start1 + 2] = _c.length_bytes(n4, 2)
+        n5 = len(out) - start1 - 2
+        if n5 < 2:
+            raise _c.build_bounds(n5, 2, 65535)
+        out[start1 : start1 + 2] = _c.length_bytes(n5, 2)
     except _CodecError as e:
         e.prefix(f)
         raise

@@ -283,7 +283,7 @@ def _build_SessionID(value, out, ctx):
         n1 = len(value)
         if n1 > 32:
             raise _c.build_bounds(n1, 0, 32)
-        out += _c.length_bytes(n1, 1)
+        out += n1.to_bytes(1, "big")
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -365,48 +365,62 @@ def _parse_ClientHello(buf, pos, end, ctx):
         f = "random"
         if tr is not None:
             tr.append(("random", pos))
-        v_random, pos = _parse_Random(buf, pos, end, ctx)
+        stop1 = pos + 32
+        if stop1 > end:
+            raise _c.short(pos, 32, end)
+        v_random = buf[pos:stop1]
+        pos = stop1
         r["random"] = v_random
         f = "session_id"
         if tr is not None:
             tr.append(("session_id", pos))
-        v_session_id, pos = _parse_SessionID(buf, pos, end, ctx)
+        if pos + 1 > end:
+            raise _c.short(pos, 1, end)
+        n2 = buf[pos]
+        pos += 1
+        if n2 > 32:
+            raise _c.out_of_bounds(pos, n2, 0, 32)
+        stop3 = pos + n2
+        if stop3 > end:
+            raise _c.overrun(pos, n2, end)
+        v_session_id = buf[pos:stop3]
+        pos = stop3
         r["session_id"] = v_session_id
         f = "cipher_suites"
         if tr is not None:
             tr.append(("cipher_suites", pos))
         if pos + 2 > end:
             raise _c.short(pos, 2, end)
-        n1 = (buf[pos] << 8) | buf[pos + 1]
+        n4 = (buf[pos] << 8) | buf[pos + 1]
         pos += 2
-        if n1 < 2 or n1 > 65534:
-            raise _c.out_of_bounds(pos, n1, 2, 65534)
-        stop2 = pos + n1
-        if stop2 > end:
-            raise _c.overrun(pos, n1, end)
-        if n1 % 2:
-            raise _c.not_multiple(pos, n1, 2)
-        v_cipher_suites = list(_c.unpack(f">{n1 // 2}H", buf, pos))
+        if n4 < 2 or n4 > 65534:
+            raise _c.out_of_bounds(pos, n4, 2, 65534)
+        stop5 = pos + n4
+        if stop5 > end:
+            raise _c.overrun(pos, n4, end)
+        if n4 % 2:
+            raise _c.not_multiple(pos, n4, 2)
+        v_cipher_suites = list(_c.unpack(f">{n4 // 2}H", buf, pos))
         v_cipher_suites = [_CipherSuite_get(x, x) for x in v_cipher_suites]
-        pos = stop2
+        pos = stop5
         r["cipher_suites"] = v_cipher_suites
         f = "compression_methods"
         if tr is not None:
             tr.append(("compression_methods", pos))
         if pos + 1 > end:
             raise _c.short(pos, 1, end)
-        n3 = buf[pos]
+        n6 = buf[pos]
         pos += 1
-        if n3 < 1:
-            raise _c.out_of_bounds(pos, n3, 1, 255)
-        stop4 = pos + n3
-        if stop4 > end:
-            raise _c.overrun(pos, n3, end)
-        v_compression_methods = list(buf[pos:stop4])
+        if n6 < 1:
+            raise _c.out_of_bounds(pos, n6, 1, 255)
+        stop7 = pos + n6
+        if stop7 > end:
+            raise _c.overrun(pos, n6, end)
+        v_compression_methods = list(buf[pos:stop7])
         v_compression_methods = [
             _CompressionMethod_get(x, x) for x in v_compression_methods
         ]
-        pos = stop4
+        pos = stop7
         r["compression_methods"] = v_compression_methods
         if pos < end:
             f = "extensions"
@@ -414,19 +428,19 @@ def _parse_ClientHello(buf, pos, end, ctx):
                 tr.append(("extensions", pos))
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
-            n5 = (buf[pos] << 8) | buf[pos + 1]
+            n8 = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
-            stop6 = pos + n5
-            if stop6 > end:
-                raise _c.overrun(pos, n5, end)
+            stop9 = pos + n8
+            if stop9 > end:
+                raise _c.overrun(pos, n8, end)
             v_extensions = []
-            while pos < stop6:
+            while pos < stop9:
                 try:
-                    item7, pos = _parse_Extension(buf, pos, stop6, ctx)
+                    item10, pos = _parse_Extension(buf, pos, stop9, ctx)
                 except _DecodeError as e:
                     e.prefix(f"[{len(v_extensions)}]")
                     raise
-                v_extensions.append(item7)
+                v_extensions.append(item10)
             r["extensions"] = v_extensions
         else:
             r["extensions"] = None
@@ -446,41 +460,47 @@ def _build_ClientHello(value, out, ctx):
         out += _c.P16(v_client_version)
         f = "random"
         v_random = value["random"]
-        _build_Random(v_random, out, ctx)
+        if len(v_random) != 32:
+            raise _c.wrong_size(len(v_random), 32)
+        out += v_random
         f = "session_id"
         v_session_id = value["session_id"]
-        _build_SessionID(v_session_id, out, ctx)
+        n1 = len(v_session_id)
+        if n1 > 32:
+            raise _c.build_bounds(n1, 0, 32)
+        out += n1.to_bytes(1, "big")
+        out += v_session_id
         f = "cipher_suites"
         v_cipher_suites = value["cipher_suites"]
-        start1 = len(out)
+        start2 = len(out)
         out += bytes(2)
         out += _c.pack_list("H", v_cipher_suites, CipherSuite)
-        n2 = len(out) - start1 - 2
-        if n2 < 2 or n2 > 65534:
-            raise _c.build_bounds(n2, 2, 65534)
-        out[start1 : start1 + 2] = _c.length_bytes(n2, 2)
+        n3 = len(out) - start2 - 2
+        if n3 < 2 or n3 > 65534:
+            raise _c.build_bounds(n3, 2, 65534)
+        out[start2 : start2 + 2] = n3.to_bytes(2, "big")
         f = "compression_methods"
         v_compression_methods = value["compression_methods"]
-        start3 = len(out)
+        start4 = len(out)
         out += bytes(1)
         out += _c.pack_list("B", v_compression_methods, CompressionMethod)
-        n4 = len(out) - start3 - 1
-        if n4 < 1:
-            raise _c.build_bounds(n4, 1, 255)
-        out[start3 : start3 + 1] = _c.length_bytes(n4, 1)
+        n5 = len(out) - start4 - 1
+        if n5 < 1:
+            raise _c.build_bounds(n5, 1, 255)
+        out[start4 : start4 + 1] = _c.length_bytes(n5, 1)
         if value.get("extensions") is not None:
             f = "extensions"
             v_extensions = value["extensions"]
-            start5 = len(out)
+            start6 = len(out)
             out += bytes(2)
-            for i7, item6 in enumerate(v_extensions):
+            for i8, item7 in enumerate(v_extensions):
                 try:
-                    _build_Extension(item6, out, ctx)
+                    _build_Extension(item7, out, ctx)
                 except _CodecError as e:
-                    e.prefix(f"[{i7}]")
+                    e.prefix(f"[{i8}]")
                     raise
-            n8 = len(out) - start5 - 2
-            out[start5 : start5 + 2] = _c.length_bytes(n8, 2)
+            n9 = len(out) - start6 - 2
+            out[start6 : start6 + 2] = _c.length_bytes(n9, 2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -534,12 +554,26 @@ def _parse_ServerHello(buf, pos, end, ctx):
         f = "random"
         if tr is not None:
             tr.append(("random", pos))
-        v_random, pos = _parse_Random(buf, pos, end, ctx)
+        stop1 = pos + 32
+        if stop1 > end:
+            raise _c.short(pos, 32, end)
+        v_random = buf[pos:stop1]
+        pos = stop1
         r["random"] = v_random
         f = "session_id"
         if tr is not None:
             tr.append(("session_id", pos))
-        v_session_id, pos = _parse_SessionID(buf, pos, end, ctx)
+        if pos + 1 > end:
+            raise _c.short(pos, 1, end)
+        n2 = buf[pos]
+        pos += 1
+        if n2 > 32:
+            raise _c.out_of_bounds(pos, n2, 0, 32)
+        stop3 = pos + n2
+        if stop3 > end:
+            raise _c.overrun(pos, n2, end)
+        v_session_id = buf[pos:stop3]
+        pos = stop3
         r["session_id"] = v_session_id
         f = "cipher_suite"
         if tr is not None:
@@ -567,19 +601,19 @@ def _parse_ServerHello(buf, pos, end, ctx):
                 tr.append(("extensions", pos))
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
-            n1 = (buf[pos] << 8) | buf[pos + 1]
+            n4 = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
-            stop2 = pos + n1
-            if stop2 > end:
-                raise _c.overrun(pos, n1, end)
+            stop5 = pos + n4
+            if stop5 > end:
+                raise _c.overrun(pos, n4, end)
             v_extensions = []
-            while pos < stop2:
+            while pos < stop5:
                 try:
-                    item3, pos = _parse_Extension(buf, pos, stop2, ctx)
+                    item6, pos = _parse_Extension(buf, pos, stop5, ctx)
                 except _DecodeError as e:
                     e.prefix(f"[{len(v_extensions)}]")
                     raise
-                v_extensions.append(item3)
+                v_extensions.append(item6)
             r["extensions"] = v_extensions
         else:
             r["extensions"] = None
@@ -599,10 +633,16 @@ def _build_ServerHello(value, out, ctx):
         out += _c.P16(v_server_version)
         f = "random"
         v_random = value["random"]
-        _build_Random(v_random, out, ctx)
+        if len(v_random) != 32:
+            raise _c.wrong_size(len(v_random), 32)
+        out += v_random
         f = "session_id"
         v_session_id = value["session_id"]
-        _build_SessionID(v_session_id, out, ctx)
+        n1 = len(v_session_id)
+        if n1 > 32:
+            raise _c.build_bounds(n1, 0, 32)
+        out += n1.to_bytes(1, "big")
+        out += v_session_id
         f = "cipher_suite"
         v_cipher_suite = value["cipher_suite"]
         if v_cipher_suite.__class__ is str:
@@ -618,16 +658,16 @@ def _build_ServerHello(value, out, ctx):
         if value.get("extensions") is not None:
             f = "extensions"
             v_extensions = value["extensions"]
-            start1 = len(out)
+            start2 = len(out)
             out += bytes(2)
-            for i3, item2 in enumerate(v_extensions):
+            for i4, item3 in enumerate(v_extensions):
                 try:
-                    _build_Extension(item2, out, ctx)
+                    _build_Extension(item3, out, ctx)
                 except _CodecError as e:
-                    e.prefix(f"[{i3}]")
+                    e.prefix(f"[{i4}]")
                     raise
-            n4 = len(out) - start1 - 2
-            out[start1 : start1 + 2] = _c.length_bytes(n4, 2)
+            n5 = len(out) - start2 - 2
+            out[start2 : start2 + 2] = _c.length_bytes(n5, 2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -720,7 +760,17 @@ def _parse_Certificate(buf, pos, end, ctx):
         v_certificate_list = []
         while pos < stop2:
             try:
-                item3, pos = _parse_ASN_1Cert(buf, pos, stop2, ctx)
+                if pos + 3 > stop2:
+                    raise _c.short(pos, 3, stop2)
+                n4 = int.from_bytes(buf[pos : pos + 3], "big")
+                pos += 3
+                if n4 < 1:
+                    raise _c.out_of_bounds(pos, n4, 1, 16777215)
+                stop5 = pos + n4
+                if stop5 > stop2:
+                    raise _c.overrun(pos, n4, stop2)
+                item3 = buf[pos:stop5]
+                pos = stop5
             except _DecodeError as e:
                 e.prefix(f"[{len(v_certificate_list)}]")
                 raise
@@ -741,12 +791,16 @@ def _build_Certificate(value, out, ctx):
         out += bytes(3)
         for i3, item2 in enumerate(v_certificate_list):
             try:
-                _build_ASN_1Cert(item2, out, ctx)
+                n4 = len(item2)
+                if n4 < 1:
+                    raise _c.build_bounds(n4, 1, 16777215)
+                out += _c.length_bytes(n4, 3)
+                out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
                 raise
-        n4 = len(out) - start1 - 3
-        out[start1 : start1 + 3] = _c.length_bytes(n4, 3)
+        n5 = len(out) - start1 - 3
+        out[start1 : start1 + 3] = _c.length_bytes(n5, 3)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -1241,7 +1295,17 @@ def _parse_CertificateRequest(buf, pos, end, ctx):
         v_certificate_authorities = []
         while pos < stop6:
             try:
-                item7, pos = _parse_DistinguishedName(buf, pos, stop6, ctx)
+                if pos + 2 > stop6:
+                    raise _c.short(pos, 2, stop6)
+                n8 = (buf[pos] << 8) | buf[pos + 1]
+                pos += 2
+                if n8 < 1:
+                    raise _c.out_of_bounds(pos, n8, 1, 65535)
+                stop9 = pos + n8
+                if stop9 > stop6:
+                    raise _c.overrun(pos, n8, stop6)
+                item7 = buf[pos:stop9]
+                pos = stop9
             except _DecodeError as e:
                 e.prefix(f"[{len(v_certificate_authorities)}]")
                 raise
@@ -1273,19 +1337,23 @@ def _build_CertificateRequest(value, out, ctx):
         n4 = len(out) - start3 - 2
         if n4 < 2 or n4 > 65534:
             raise _c.build_bounds(n4, 2, 65534)
-        out[start3 : start3 + 2] = _c.length_bytes(n4, 2)
+        out[start3 : start3 + 2] = n4.to_bytes(2, "big")
         f = "certificate_authorities"
         v_certificate_authorities = value["certificate_authorities"]
         start5 = len(out)
         out += bytes(2)
         for i7, item6 in enumerate(v_certificate_authorities):
             try:
-                _build_DistinguishedName(item6, out, ctx)
+                n8 = len(item6)
+                if n8 < 1:
+                    raise _c.build_bounds(n8, 1, 65535)
+                out += _c.length_bytes(n8, 2)
+                out += item6
             except _CodecError as e:
                 e.prefix(f"[{i7}]")
                 raise
-        n8 = len(out) - start5 - 2
-        out[start5 : start5 + 2] = _c.length_bytes(n8, 2)
+        n9 = len(out) - start5 - 2
+        out[start5 : start5 + 2] = _c.length_bytes(n9, 2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -1819,7 +1887,17 @@ def _parse_CertificateStatus(buf, pos, end, ctx):
             tr.append(("response", pos))
         t1 = v_status_type
         if t1 == 1:
-            v_response, pos = _parse_OCSPResponse(buf, pos, end, ctx)
+            if pos + 3 > end:
+                raise _c.short(pos, 3, end)
+            n2 = int.from_bytes(buf[pos : pos + 3], "big")
+            pos += 3
+            if n2 < 1:
+                raise _c.out_of_bounds(pos, n2, 1, 16777215)
+            stop3 = pos + n2
+            if stop3 > end:
+                raise _c.overrun(pos, n2, end)
+            v_response = buf[pos:stop3]
+            pos = stop3
         else:
             raise _c.no_case(t1, pos, "CertificateStatusType")
         r["response"] = v_response
@@ -1841,7 +1919,11 @@ def _build_CertificateStatus(value, out, ctx):
         v_response = value["response"]
         t1 = v_status_type
         if t1 == 1:
-            _build_OCSPResponse(v_response, out, ctx)
+            n2 = len(v_response)
+            if n2 < 1:
+                raise _c.build_bounds(n2, 1, 16777215)
+            out += _c.length_bytes(n2, 3)
+            out += v_response
         else:
             raise _c.no_build_case(t1, "CertificateStatusType")
     except _CodecError as e:

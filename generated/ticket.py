@@ -12,10 +12,8 @@ from tlsspec.errors import DecodeError as _DecodeError
 from .handshake import (
     CipherSuite,
     CompressionMethod,
-    _build_ASN_1Cert,
     _CipherSuite_get,
     _CompressionMethod_get,
-    _parse_ASN_1Cert,
 )
 from .record import (
     ProtocolVersion,
@@ -192,7 +190,17 @@ def _parse_ClientIdentity(buf, pos, end, ctx):
             v_certificate_list = []
             while pos < stop3:
                 try:
-                    item4, pos = _parse_ASN_1Cert(buf, pos, stop3, ctx)
+                    if pos + 3 > stop3:
+                        raise _c.short(pos, 3, stop3)
+                    n5 = int.from_bytes(buf[pos : pos + 3], "big")
+                    pos += 3
+                    if n5 < 1:
+                        raise _c.out_of_bounds(pos, n5, 1, 16777215)
+                    stop6 = pos + n5
+                    if stop6 > stop3:
+                        raise _c.overrun(pos, n5, stop3)
+                    item4 = buf[pos:stop6]
+                    pos = stop6
                 except _DecodeError as e:
                     e.prefix(f"[{len(v_certificate_list)}]")
                     raise
@@ -204,13 +212,13 @@ def _parse_ClientIdentity(buf, pos, end, ctx):
                 tr.append(("psk_identity", pos))
             if pos + 2 > end:
                 raise _c.short(pos, 2, end)
-            n5 = (buf[pos] << 8) | buf[pos + 1]
+            n7 = (buf[pos] << 8) | buf[pos + 1]
             pos += 2
-            stop6 = pos + n5
-            if stop6 > end:
-                raise _c.overrun(pos, n5, end)
-            v_psk_identity = buf[pos:stop6]
-            pos = stop6
+            stop8 = pos + n7
+            if stop8 > end:
+                raise _c.overrun(pos, n7, end)
+            v_psk_identity = buf[pos:stop8]
+            pos = stop8
             r["psk_identity"] = v_psk_identity
         else:
             raise _c.no_case(t1, pos, "ClientAuthenticationType")
@@ -241,17 +249,21 @@ def _build_ClientIdentity(value, out, ctx):
             out += bytes(3)
             for i4, item3 in enumerate(v_certificate_list):
                 try:
-                    _build_ASN_1Cert(item3, out, ctx)
+                    n5 = len(item3)
+                    if n5 < 1:
+                        raise _c.build_bounds(n5, 1, 16777215)
+                    out += _c.length_bytes(n5, 3)
+                    out += item3
                 except _CodecError as e:
                     e.prefix(f"[{i4}]")
                     raise
-            n5 = len(out) - start2 - 3
-            out[start2 : start2 + 3] = _c.length_bytes(n5, 3)
+            n6 = len(out) - start2 - 3
+            out[start2 : start2 + 3] = _c.length_bytes(n6, 3)
         elif t1 == 2:
             f = "psk_identity"
             v_psk_identity = value["psk_identity"]
-            n6 = len(v_psk_identity)
-            out += _c.length_bytes(n6, 2)
+            n7 = len(v_psk_identity)
+            out += _c.length_bytes(n7, 2)
             out += v_psk_identity
         else:
             raise _c.no_build_case(t1, "ClientAuthenticationType")

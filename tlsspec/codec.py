@@ -221,7 +221,9 @@ class Codec(Construct):  # type: ignore[misc]
     def _context(self, given: dict[str, Any]) -> dict[str, Any]:
         # Generated code never changes a context in place, so the defaults
         # and the caller's keyword dict can be used as they are.
-        if not self.enum_params:
+        if not self.enum_params or not any(type(v) is str for v in given.values()):
+            # Only names need turning into enum members; integers and
+            # members compare equal to case labels as they are.
             return {**self.defaults, **given} if self.defaults else given
         ctx = dict(self.defaults)
         for key, value in given.items():
