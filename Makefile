@@ -23,6 +23,7 @@ check-generated: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy codegen runtime tlsspec
 
 test: $(STAMP) check-generated lint
 	$(PY) -m pytest -q
