@@ -26,6 +26,7 @@ from tlsspec.codegen.model import (
     Member,
     Module,
     OpaqueType,
+    OptionalMember,
     SelectMember,
     SignedMember,
     Size,
@@ -42,10 +43,19 @@ from tlsspec.codegen.selects import SelectRules
 from tlsspec.codegen.walk import (
     Scope,
     flat_named,
+    unalias,
     walk_fields,
 )
 
-__all__ = ["Analyzer"]
+__all__ = ["RESERVED_NAMES", "Analyzer"]
+
+# Names generated modules use: a spec type, constant or enum of this name
+# would shadow them.
+RESERVED_NAMES = frozenset(
+    {"bytes", "enum", "enumerate", "int", "isinstance", "len", "list", "str"}
+)
+# Parameter names that Codec.parse and Codec.build take for themselves.
+RESERVED_PARAMS = frozenset({"self", "data", "obj", "offset", "_trace"})
 
 
 class Analyzer(SelectRules):
@@ -82,6 +92,14 @@ class Analyzer(SelectRules):
         for f in self.files:
             stem = PurePath(f.path).stem
             modname = python_name(stem)
+            if modname.startswith("_"):
+                self.error(
+                    Pos(f.path, 1, 1, f.source),
+                    f"spec file name {stem!r} would make module {modname!r}; "
+                    "names starting with '_' are reserved",
+                    "rename the file, e.g. to a plain word like 'records.tls'",
+                )
+                continue
             if modname in self.modules:
                 first = self.modules[modname].path
                 self.error(
@@ -105,12 +123,13 @@ class Analyzer(SelectRules):
         for node, modname in self.extend_selects:
             self.apply_extend_select(node, modname)
         for name, extensions in self.enum_extensions.items():
-            if name not in self.types:
+            if not isinstance(self.types.get(name), EnumType):
+                what = "unknown enum" if name not in self.types else "non-enum type"
                 for node, _ in extensions:
                     self.error(
                         node.pos,
-                        f"'extend enum' names unknown enum {name!r}",
-                        "declare the enum first, or fix the name",
+                        f"'extend enum' names {what} {name!r}",
+                        "name an enum declared in one of the spec files",
                     )
         if self.errors:
             raise SpecErrors(self.errors)
@@ -136,6 +155,23 @@ class Analyzer(SelectRules):
                 "remove one definition or rename it",
             )
             return
+        py = python_name(name)
+        if py.startswith("_") or py in RESERVED_NAMES:
+            self.error(
+                d.pos,
+                f"{name!r} would be the Python name {py!r}, which the generated "
+                "code needs for itself",
+                "rename the definition",
+            )
+            return
+        for other, (_, other_module) in self.defs.items():
+            if other_module == modname and python_name(other) == py:
+                self.error(
+                    d.pos,
+                    f"{name!r} and {other!r} both become the Python name {py!r}",
+                    "rename one of them",
+                )
+                return
         self.defs[name] = (d, modname)
         self.module_order[modname].append(name)
 
@@ -237,6 +273,13 @@ class Analyzer(SelectRules):
         return left**right
 
     def constant_value(self, name: str, pos: Pos) -> int | None:
+        if name in self.resolving and name not in self.constants:
+            chain = " -> ".join([*self.resolving[self.resolving.index(name) :], name])
+            raise self.error(
+                pos,
+                f"cyclic definition: {chain}",
+                "give one of the constants a number",
+            )
         if name not in self.constants and name in self.defs:
             d, _ = self.defs[name]
             if isinstance(d, ast.DeclDef) and d.fixed is not None:
@@ -346,6 +389,35 @@ class Analyzer(SelectRules):
                     "use a smaller value",
                 )
         enum.width = width
+        for member_name, given in singles.items():
+            if len(given) > 1:
+                self.error(
+                    given[1][1],
+                    f"enum member {member_name!r} is given twice (first at "
+                    f"{given[0][1]})",
+                    "give each member one value; a repeated name is only for "
+                    "ranges such as deprecated(1..22)",
+                )
+        by_value: dict[int, tuple[str, Pos]] = {}
+        for member_name in order:
+            for value, mpos in singles.get(member_name, [])[:1]:
+                if value in by_value:
+                    first, first_pos = by_value[value]
+                    self.error(
+                        mpos,
+                        f"enum value {value} of {member_name!r} is already "
+                        f"{first!r} (at {first_pos})",
+                        "give each member its own value",
+                    )
+                by_value.setdefault(value, (member_name, mpos))
+        for member_name in order:
+            if member_name.startswith("_") and member_name in singles:
+                self.error(
+                    singles[member_name][0][1],
+                    f"enum member {member_name!r} starts with '_', which Python's "
+                    "enum reserves",
+                    "rename the member",
+                )
         seen_py: dict[str, Pos] = {}
         for member_name in order:
             if (
@@ -423,10 +495,22 @@ class Analyzer(SelectRules):
                 return Size("const", value=self.constant_value(name, expr.pos) or 0)
             head, _, tail = name.rpartition(".")
             if scope is not None:
+                found = None
                 if not head and scope.find(name) is not None:
-                    return Size("field", name=name)
-                if head in scope.names() and scope.find(tail) is not None:
-                    return Size("field", name=tail)
+                    found = scope.find(name)
+                elif head in scope.names() and scope.find(tail) is not None:
+                    found = scope.find(tail)
+                if found is not None:
+                    if not isinstance(unalias(found.texpr.base), IntType) or (
+                        found.texpr.vector is not None
+                    ):
+                        raise self.error(
+                            expr.pos,
+                            f"size {name!r} names field {found.name!r} of type "
+                            f"{found.texpr.base.name}, not an integer",
+                            "give the size as a number, a parameter or a uintN field",
+                        )
+                    return Size("field", name=found.name)
                 if head in scope.names():
                     raise self.error(
                         expr.pos,
@@ -434,7 +518,12 @@ class Analyzer(SelectRules):
                         "a size may only name a field declared before it",
                     )
             return Size("param", name=self.param_name(name, expr.pos, None))
-        return Size("const", value=self.const_expr(expr, "vector size"))
+        value = self.const_expr(expr, "vector size")
+        if value < 0:
+            raise self.error(
+                expr.pos, f"vector size {value} is negative", "use 0 or more"
+            )
+        return Size("const", value=value)
 
     def param_name(self, name: str, pos: Pos, kind: TypeDef | None) -> str:
         head, _, tail = name.rpartition(".")
@@ -455,6 +544,13 @@ class Analyzer(SelectRules):
         else:
             param = name if name == name.lower() else snake_case(name)
         param = python_name(param)
+        if param in RESERVED_PARAMS:
+            raise self.error(
+                pos,
+                f"parameter {param!r} would clash with the codec's own "
+                "argument of that name",
+                "rename the size or tag",
+            )
         self.param_uses.setdefault(self.current, {})[param] = kind
         return param
 
@@ -519,7 +615,42 @@ class Analyzer(SelectRules):
                     "rename one of the fields",
                 )
             names[name] = pos
+        self.check_merged_names(out, names)
+        self.check_greedy(out)
         return out
+
+    def check_merged_names(self, members: list[Member], names: dict[str, Pos]) -> None:
+        # The fields of a nameless select's arms land in the struct itself.
+        for m in members:
+            if not isinstance(m, SelectMember) or m.name is not None:
+                continue
+            for arm in m.arms:
+                for name, pos in flat_named(arm.members):
+                    if name in names:
+                        self.error(
+                            pos,
+                            f"field {name!r} of a nameless select repeats the "
+                            f"struct's field {name!r} (at {names[name]})",
+                            "rename the field, or name the select",
+                        )
+
+    def check_greedy(self, members: list[Member]) -> None:
+        # A member that takes every remaining byte leaves none for later ones.
+        for i, m in enumerate(members[:-1]):
+            what = None
+            if isinstance(m, OptionalMember):
+                what = "an optional tail (extensions_present)"
+            elif isinstance(m, CipheredMember):
+                what = f"a {m.attribute} struct"
+            elif isinstance(m, SelectMember) and m.vector is None and not m.bounds:
+                if any(a.rest_opaque for a in m.arms):
+                    what = "a select with an 'opaque;' arm"
+            if what is not None:
+                self.error(
+                    members[i + 1].pos,
+                    f"this member follows {what}, which takes all remaining bytes",
+                    "make that member the last one, or wrap it in a length",
+                )
 
     def link_lengths(self, members: list[Member], scope: Scope) -> None:
         referenced = set()
@@ -538,8 +669,10 @@ class Analyzer(SelectRules):
                 continue
             if m.computed or not isinstance(m.texpr.base, IntType) or m.texpr.vector:
                 continue
+            # Only a select follows its length unprefixed (RFC 5246 §7.4's
+            # Handshake, §6.2.3's TLSCiphertext); a field has its own size.
             nxt = members[i + 1]
-            if isinstance(nxt, FieldMember | SelectMember):
+            if isinstance(nxt, SelectMember) and nxt.vector is None:
                 m.computed = True
                 nxt.bounds = m.name
 

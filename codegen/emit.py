@@ -310,7 +310,9 @@ class _Emitter:
             return f"v_{python_name(tag.name)}"
         return self.param_fetch(code, tag.name, building)
 
-    def param_fetch(self, code: _Code, name: str, building: bool) -> str:
+    def param_fetch(
+        self, code: _Code, name: str, building: bool, size: bool = False
+    ) -> str:
         var = code.temp("p")
         code(f'{var} = ctx.get("{name}")')
         code(f"if {var} is None:")
@@ -318,6 +320,9 @@ class _Emitter:
             code(f'    raise _c.build_missing("{name}")')
         else:
             code(f'    raise _c.missing("{name}", pos)')
+        if size:
+            code(f"if {var}.__class__ is not int or {var} < 0:")
+            code(f'    raise _c.bad_size_param("{name}", {var}, {building})')
         return var
 
     def parse_select(
@@ -434,7 +439,7 @@ class _Emitter:
             return str(vec.size.value)
         if vec.size.kind == "field":
             return f"v_{python_name(vec.size.name)}"
-        return self.param_fetch(code, vec.size.name, building)
+        return self.param_fetch(code, vec.size.name, building, size=True)
 
     def parse_texpr(self, code: _Code, texpr: TypeExpr, var: str, lim: str) -> None:
         vec = texpr.vector
@@ -500,13 +505,20 @@ class _Emitter:
             code(f"if {n} % {size}:")
             code(f"    raise _c.not_multiple(pos, {n}, {size})")
         item = code.temp("item")
+        empty = _min_size(TypeExpr(elem)) == 0
         code(f"{var} = []")
         with code.block(f"while pos < {stop}:"):
+            if empty:
+                # An element may take no bytes: stop rather than loop forever.
+                code("at = pos")
             with code.block("try:"):
                 self.parse_texpr(code, TypeExpr(elem), item, stop)
             with code.block("except _DecodeError as e:"):
                 code(f'e.prefix(f"[{{len({var})}}]")')
                 code("raise")
+            if empty:
+                code("if pos == at:")
+                code(f"    raise _c.no_progress(pos, len({var}))")
             code(f"{var}.append({item})")
 
     # -- build -------------------------------------------------------------
@@ -809,6 +821,53 @@ class _Emitter:
             code(f"out.append({var})")
         else:
             code(f"out += {_INT_PACK[width].format(x=var)}")
+
+
+def _min_size(texpr: TypeExpr, seen: frozenset[int] = frozenset()) -> int:
+    """The fewest bytes a value of ``texpr`` can take."""
+    vec = texpr.vector
+    if vec is not None:
+        if vec.kind == "var":
+            return vec.width + vec.floor
+        return texpr.size or 0
+    t = texpr.base
+    if id(t) in seen:
+        return 0
+    seen = seen | {id(t)}
+    if isinstance(t, IntType | EnumType | OpaqueType):
+        return t.size or 1
+    if isinstance(t, AliasType) and t.target is not None:
+        return _min_size(t.target, seen)
+    if isinstance(t, SelectType) and t.select is not None:
+        return _members_min([t.select], seen)
+    if isinstance(t, StructType) and not t.attribute:
+        return _members_min(t.members, seen)
+    return 0
+
+
+def _members_min(members: list[Member], seen: frozenset[int]) -> int:
+    total = 0
+    for m in members:
+        if isinstance(m, FieldMember):
+            total += _min_size(m.texpr, seen)
+        elif isinstance(m, SignedMember):
+            total += _min_size(m.algorithm, seen) + 2
+        elif isinstance(m, SelectMember):
+            if m.vector is not None:
+                total += m.vector.width + m.vector.floor
+                continue
+            sizes = []
+            for arm in m.arms:
+                if arm.rest_opaque:
+                    sizes.append(0)
+                elif isinstance(arm.single, TypeExpr):
+                    sizes.append(_min_size(arm.single, seen))
+                elif isinstance(arm.single, SelectMember):
+                    sizes.append(_members_min([arm.single], seen))
+                else:
+                    sizes.append(_members_min(arm.members, seen))
+            total += min(sizes, default=0)
+    return total
 
 
 def _inline_alias(t: TypeDef) -> bool:

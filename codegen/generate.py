@@ -44,8 +44,9 @@ def spec_files(spec_dir: Path) -> list[Path]:
         FileNotFoundError: The folder does not exist or holds no spec file.
     """
     if not spec_dir.is_dir():
-        raise FileNotFoundError(f"spec folder {spec_dir} does not exist")
-    files = sorted(spec_dir.glob(f"*{SPEC_SUFFIX}"))
+        what = "is not a folder" if spec_dir.exists() else "does not exist"
+        raise FileNotFoundError(f"spec folder {spec_dir} {what}")
+    files = sorted(p for p in spec_dir.glob(f"*{SPEC_SUFFIX}") if p.is_file())
     if not files:
         raise FileNotFoundError(f"no *{SPEC_SUFFIX} files in {spec_dir}")
     return files
@@ -67,14 +68,45 @@ def load_spec(paths: Iterable[Path]) -> Spec:
     sources: list[SourceFile] = []
     errors: list[SpecError] = []
     for path in paths:
-        text = path.read_text(encoding="utf-8")
+        name = _display_path(path)
+        raw = path.read_bytes()
         try:
-            sources.append(parse_source(_display_path(path), text))
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw.count(b"\n", 0, e.start) + 1
+            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+            errors.append(
+                SpecError(
+                    Pos(name, line, col),
+                    f"byte 0x{raw[e.start]:02x} is not UTF-8 text",
+                    "save the spec file as UTF-8 (ASCII is fine)",
+                )
+            )
+            continue
+        try:
+            sources.append(parse_source(name, text))
         except SpecErrors as e:
             errors.extend(e.errors)
     if errors:
         raise SpecErrors(errors)
-    return analyze(sources)
+    try:
+        return analyze(sources)
+    except RecursionError:
+        first = sources[0] if sources else None
+        raise SpecErrors(
+            [
+                SpecError(
+                    Pos(
+                        first.path if first else "?",
+                        1,
+                        1,
+                        first.source if first else "",
+                    ),
+                    "definitions nest or refer to each other too deeply to compile",
+                    "flatten the nesting into named types",
+                )
+            ]
+        ) from None
 
 
 @functools.cache
@@ -270,7 +302,9 @@ def check_output(out_dir: Path, sources: dict[str, str]) -> CheckResult:
         elif path.read_text(encoding="utf-8") != text:
             stale.append(name)
     if out_dir.is_dir():
+        # Only modules tlsspec made: `generate` removes those, and leaves
+        # a user's own files alone.
         for path in sorted(out_dir.glob("*.py")):
-            if path.name not in sources:
+            if path.name not in sources and _is_generated(path):
                 extra.append(path.name)
     return CheckResult(stale, missing, extra)

@@ -27,13 +27,13 @@ Resolution rules beyond the RFC text (documented in the README):
 
 from __future__ import annotations
 
-import keyword
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tlsspec.codegen import syntax as ast
 from tlsspec.codegen.diagnostics import Pos
+from tlsspec.names import python_name
 
 __all__ = [
     "AliasType",
@@ -75,21 +75,6 @@ def snake_case(name: str) -> str:
     name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
     name = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name)
     return name.lower()
-
-
-def python_name(name: str) -> str:
-    """Map a spec name to a valid Python identifier.
-
-    ``ASN.1Cert`` -> ``ASN_1Cert``, ``3des`` -> ``_3des``, ``2^9`` ->
-    ``_2_pow_9``, a Python keyword gets a trailing underscore.
-    """
-    out = name.replace("^", "_pow_").replace(".", "_")
-    out = re.sub(r"[^A-Za-z0-9_]", "_", out)
-    if out[:1].isdigit():
-        out = "_" + out
-    if keyword.iskeyword(out):
-        out += "_"
-    return out
 
 
 def width_for(value: int) -> int | None:
@@ -175,15 +160,24 @@ class StructType(TypeDef):
     node: ast.StructDef | None = None
     exports: list[str] = field(default_factory=list)
 
+    _size: tuple[int, int | None] | None = field(default=None, repr=False)
+
     @property
     def size(self) -> int | None:
+        # Cached per member count: nested types would otherwise be sized
+        # once per path to them, which grows exponentially with depth.
+        if self._size is not None and self._size[0] == len(self.members):
+            return self._size[1]
+        total: int | None = 0
         if self.attribute:
-            return None
-        total = 0
+            total = None
         for member in self.members:
-            if not isinstance(member, FieldMember) or member.texpr.size is None:
-                return None
-            total += member.texpr.size
+            size = member.texpr.size if isinstance(member, FieldMember) else None
+            if size is None or total is None:
+                total = None
+                break
+            total += size
+        self._size = (len(self.members), total)
         return total
 
 

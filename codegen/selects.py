@@ -168,6 +168,15 @@ class SelectRules:
         if name is None and any(a.single is not None for a in arms):
             if all(a.single is not None or not a.members for a in arms):
                 name = "body"
+        if name is None:
+            for arm in arms:
+                if arm.rest_opaque:
+                    self.error(
+                        arm.pos,
+                        "an 'opaque;' arm of a nameless select has no field to "
+                        "hold its bytes",
+                        "name the select, e.g. '} data;'",
+                    )
         sel = SelectMember(name, tag, arms, node.pos, vector=vec, owner=scope.struct)
         for arm in arms:
             if arm.rest_opaque and vec is None and sel.bounds is None:

@@ -342,6 +342,13 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
 MAX_SYNTAX_ERRORS = 20
 
 
+def _number(text: str) -> int:
+    # Decimal as written (`0777` is 777), or hexadecimal after 0x.
+    if text[:2] in ("0x", "0X"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
 def _error_offset(exc: lark.UnexpectedInput, text: str) -> int:
     if isinstance(exc, lark.UnexpectedCharacters):
         return exc.pos_in_stream or 0
@@ -422,7 +429,18 @@ def parse_source(path: str, source: str) -> SourceFile:
     result = SourceFile(path, source)
     for child in tree.children:
         assert isinstance(child, Tree)
-        result.definitions.append(builder.definition(child))
+        try:
+            result.definitions.append(builder.definition(child))
+        except RecursionError:
+            raise SpecErrors(
+                [
+                    SpecError(
+                        builder.pos(child),
+                        "this definition nests too deeply to compile",
+                        "flatten the nesting into named types",
+                    )
+                ]
+            ) from None
     return result
 
 
@@ -589,7 +607,7 @@ class _Builder:
                     tok = value.children[0]
                     assert isinstance(tok, Token)
                     val: str | int = (
-                        int(str(tok), 0) if tok.type == "NUMBER" else str(tok)
+                        _number(str(tok)) if tok.type == "NUMBER" else str(tok)
                     )
                     labels.append(Label(val, self.pos(tok)))
             elif item.data == "default_label":
@@ -661,7 +679,7 @@ class _Builder:
         kind = tree.data
         pos = self.pos(tree)
         if kind == "number":
-            return Num(int(str(tree.children[0]), 0), pos)
+            return Num(_number(str(tree.children[0])), pos)
         if kind == "ref":
             return Ref(str(tree.children[0]), pos)
         ops = {"add": "+", "sub": "-", "mul": "*", "pow": "^"}

@@ -1706,6 +1706,8 @@ def _parse_Finished(buf, pos, end, ctx):
         p1 = ctx.get("verify_data_length")
         if p1 is None:
             raise _c.missing("verify_data_length", pos)
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("verify_data_length", p1, False)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)
@@ -1726,6 +1728,8 @@ def _build_Finished(value, out, ctx):
         p1 = ctx.get("verify_data_length")
         if p1 is None:
             raise _c.build_missing("verify_data_length")
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("verify_data_length", p1, True)
         if len(v_verify_data) != p1:
             raise _c.wrong_size(len(v_verify_data), p1)
         out += v_verify_data

@@ -276,6 +276,8 @@ def _parse_GenericBlockCipher(buf, pos, end, ctx):
         p1 = ctx.get("record_iv_length")
         if p1 is None:
             raise _c.missing("record_iv_length", pos)
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("record_iv_length", p1, False)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)
@@ -301,6 +303,8 @@ def _build_GenericBlockCipher(value, out, ctx):
         p1 = ctx.get("record_iv_length")
         if p1 is None:
             raise _c.build_missing("record_iv_length")
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("record_iv_length", p1, True)
         if len(v_IV) != p1:
             raise _c.wrong_size(len(v_IV), p1)
         out += v_IV
@@ -342,6 +346,8 @@ def _parse_GenericAEADCipher(buf, pos, end, ctx):
         p1 = ctx.get("record_iv_length")
         if p1 is None:
             raise _c.missing("record_iv_length", pos)
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("record_iv_length", p1, False)
         stop2 = pos + p1
         if stop2 > end:
             raise _c.short(pos, p1, end)
@@ -367,6 +373,8 @@ def _build_GenericAEADCipher(value, out, ctx):
         p1 = ctx.get("record_iv_length")
         if p1 is None:
             raise _c.build_missing("record_iv_length")
+        if p1.__class__ is not int or p1 < 0:
+            raise _c.bad_size_param("record_iv_length", p1, True)
         if len(v_nonce_explicit) != p1:
             raise _c.wrong_size(len(v_nonce_explicit), p1)
         out += v_nonce_explicit

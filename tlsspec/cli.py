@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import enum
 import importlib
+import importlib.util
 import logging
 import pkgutil
 import sys
@@ -275,7 +276,11 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1
         print(f"{args.out}: up to date ({len(sources)} modules)", file=out)
         return 0
-    changed = write_output(args.out, sources)
+    try:
+        changed = write_output(args.out, sources)
+    except OSError as e:
+        print(f"tlsspec: cannot write {args.out}: {e}", file=err)
+        return 2
     print(f"{args.out}: {len(sources)} modules, {len(changed)} written", file=out)
     return 0
 
@@ -283,13 +288,28 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # -- parse -----------------------------------------------------------------
 
 
+_USER_PACKAGE = "_tlsspec_user_codecs"
+
+
 def _codec_modules(codecs: Path | None) -> list[ModuleType]:
+    """The modules of the generated package (raises ValueError if unusable)."""
     if codecs is None:
         package = importlib.import_module("tlsspec.generated")
     else:
-        folder = codecs.resolve()
-        sys.path.insert(0, str(folder.parent))
-        package = importlib.import_module(folder.name)
+        # Load the folder under a private name, so a folder called `enum` or
+        # `codecs` does not pick up the standard library's module.
+        init = codecs / "__init__.py"
+        if not init.is_file():
+            raise ValueError(f"{codecs} is not a folder made by 'tlsspec generate'")
+        package = sys.modules.get(_USER_PACKAGE)  # type: ignore[assignment]
+        if package is None:
+            spec = importlib.util.spec_from_file_location(
+                _USER_PACKAGE, init, submodule_search_locations=[str(codecs)]
+            )
+            assert spec is not None and spec.loader is not None
+            package = importlib.util.module_from_spec(spec)
+            sys.modules[_USER_PACKAGE] = package
+            spec.loader.exec_module(package)
     modules = []
     for info in pkgutil.iter_modules(package.__path__):
         modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
@@ -372,9 +392,17 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from tlsspec.generated.record import ContentType
     from tlsspec.runtime.messages import HandshakeBuffer, split_records
 
-    if args.type is not None and args.file == "-":
+    if args.type is not None:
+        if args.file != "-":
+            print("tlsspec: --records takes FILE only, not TYPE", file=err)
+            return 2
         args.file = args.type
-    data = _read_input(args)
+    try:
+        data = _read_input(args)
+        params = dict(_params(args.param))
+    except (OSError, ValueError) as e:
+        print(f"tlsspec: {e}", file=err)
+        return 2
     try:
         records, rest = split_records(data)
     except DecodeError as e:
@@ -383,7 +411,6 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     buffer = HandshakeBuffer()
     encrypted = False
     status = 0
-    params = dict(_params(args.param))
     for n, record in enumerate(records):
         name = getattr(record.content_type, "name", str(record.content_type))
         print(
@@ -397,11 +424,13 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print("  (encrypted)", file=out)
         elif record.content_type == ContentType.handshake:
             for message in buffer.feed(record.fragment):
-                status |= _print_value("Handshake", message, params, out, err)
+                status |= _print_value(
+                    "Handshake", message, params, out, err, args.codecs
+                )
                 if message[0] == HandshakeType.server_hello:
                     params.setdefault("key_exchange_algorithm", _key_exchange(message))
         elif record.content_type == ContentType.alert:
-            status |= _print_value("Alert", record.fragment, {}, out, err)
+            status |= _print_value("Alert", record.fragment, {}, out, err, args.codecs)
     if rest:
         print(f"error: {len(rest)} bytes after the last whole record", file=err)
         return 1
@@ -429,7 +458,7 @@ def _params(items: list[str]) -> list[tuple[str, Any]]:
     params = []
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not name:
             raise ValueError(f"--param needs NAME=VALUE, got {item!r}")
         params.append((name, _param_value(value)))
     return params
@@ -443,9 +472,17 @@ def _print_value(
     err: TextIO,
     codecs: Path | None = None,
 ) -> int:
-    codec = _find_codec(type_name, codecs)
+    try:
+        codec = _find_codec(type_name, codecs)
+    except (ImportError, ValueError, SyntaxError) as e:
+        print(f"tlsspec: cannot load the codecs: {e}", file=err)
+        return 2
     if codec is None:
-        print(f"tlsspec: no type {type_name!r} in the generated modules", file=err)
+        print(
+            f"tlsspec: no type {type_name!r} in the generated modules "
+            "(enums are decoded as fields of the types that use them)",
+            file=err,
+        )
         return 2
     trace: list[tuple[str, int]] = []
     try:

@@ -18,6 +18,7 @@ from typing import Any
 from construct import Construct, Container, SizeofError
 
 from tlsspec.errors import CodecError, DecodeError, EncodeError
+from tlsspec.names import python_name
 
 __all__ = ["Codec"]
 
@@ -75,6 +76,12 @@ def not_multiple(pos: int, length: int, size: int) -> DecodeError:
     )
 
 
+def no_progress(pos: int, count: int) -> DecodeError:
+    return DecodeError(
+        f"element [{count}] takes no bytes; the vector cannot end", offset=pos
+    )
+
+
 def fixed_mismatch(buf: bytes, pos: int, fixed: bytes) -> DecodeError:
     seen = buf[pos : pos + len(fixed)]
     if len(seen) < len(fixed):
@@ -105,6 +112,13 @@ def missing(name: str, pos: int) -> DecodeError:
 # -- encode failures -------------------------------------------------------
 
 
+def bad_size_param(name: str, value: object, building: bool) -> CodecError:
+    reason = f"parameter {name}={value!r} must be a non-negative int"
+    if building:
+        return EncodeError(reason)
+    return DecodeError(reason, alert="internal_error")
+
+
 def build_missing(name: str) -> EncodeError:
     return EncodeError(f"needs the build parameter {name}=...")
 
@@ -122,10 +136,13 @@ def fixed_differs(fixed: bytes) -> EncodeError:
 
 
 def enum_value(enum_cls: type[enum.IntEnum], name: str) -> int:
-    try:
-        return int(enum_cls[name])
-    except KeyError:
-        raise EncodeError(f"{name!r} is not a member of {enum_cls.__name__}") from None
+    # The spec's name (`3des`, `class`) or the Python one (`_3des`, `class_`).
+    member = enum_cls.__members__.get(name) or enum_cls.__members__.get(
+        python_name(name)
+    )
+    if member is None:
+        raise EncodeError(f"{name!r} is not a member of {enum_cls.__name__}")
+    return int(member)
 
 
 def length_bytes(n: int, width: int) -> bytes:
@@ -221,7 +238,7 @@ class Codec(Construct):  # type: ignore[misc]
     def _context(self, given: dict[str, Any]) -> dict[str, Any]:
         # Generated code never changes a context in place, so the defaults
         # and the caller's keyword dict can be used as they are.
-        if not self.enum_params or not any(type(v) is str for v in given.values()):
+        if not self.enum_params or all(isinstance(v, int) for v in given.values()):
             # Only names need turning into enum members; integers and
             # members compare equal to case labels as they are.
             return {**self.defaults, **given} if self.defaults else given
@@ -240,6 +257,13 @@ class Codec(Construct):  # type: ignore[misc]
                     ) from None
             elif enum_cls is not None and isinstance(value, int):
                 value = enum_cls._value2member_map_.get(value, value)
+            elif enum_cls is not None:
+                raise DecodeError(
+                    f"parameter {key}={value!r} must be a {enum_cls.__name__} "
+                    "member, its name or an int",
+                    path=self.name,
+                    alert="internal_error",
+                )
             ctx[key] = value
         return ctx
 
@@ -256,7 +280,15 @@ class Codec(Construct):  # type: ignore[misc]
         Raises:
             DecodeError: The bytes are malformed, truncated or overlong.
         """
-        buf = data if type(data) is bytes else bytes(data)
+        if type(data) is bytes:
+            buf = data
+        elif isinstance(data, bytes | bytearray | memoryview):
+            buf = bytes(data)
+        else:
+            raise TypeError(
+                f"{self.name}.parse() takes bytes, bytearray or memoryview, "
+                f"not {type(data).__name__}"
+            )
         ctx = (
             (params if self._plain else self._context(params))
             if params
