@@ -407,3 +407,84 @@ def test_tshark_decrypts_a_tlsspec_connection_with_the_key_log(
         check=True,
     )
     assert marker in decrypted.stdout
+
+
+def test_connect_sends_its_fatal_alert_when_verification_fails(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    # A raw listener records what the client sends after our server's flight.
+    with tlsspec_server(pem) as server:
+        result = run_tlsspec(
+            "connect",
+            f"127.0.0.1:{server.port}",
+            "--servername",
+            "other.example",
+            "--cafile",
+            str(pem.ca),
+        )
+        for _ in range(100):
+            if "alert" in server.output():
+                break
+            time.sleep(0.05)
+    assert result.returncode == 1
+    assert "alert sent: bad_certificate" in result.stderr
+    assert "alert received: fatal bad_certificate" in server.output()
+
+
+def test_key_log_and_saved_sessions_are_private_files(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    keylog = tmp_path / "keys.log"
+    session = tmp_path / "session.bin"
+    with tlsspec_server(pem) as server:
+        result = run_tlsspec(
+            *connect_args(
+                server, pem, "--keylog", str(keylog), "--sess-out", str(session)
+            )
+        )
+    assert result.returncode == 0, result.stderr
+    assert keylog.stat().st_mode & 0o777 == 0o600
+    assert session.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unwritable_key_log_stops_serve_but_not_connect(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no" / "such" / "keys.log"
+    refused = run_tlsspec(
+        "serve",
+        "--cert",
+        str(pem.cert),
+        "--key",
+        str(pem.key),
+        "--port",
+        "0",
+        "--keylog",
+        str(missing),
+    )
+    assert refused.returncode == 2
+    assert "No such file or directory" in refused.stderr
+    with tlsspec_server(pem) as server:
+        env = {**os.environ, "SSLKEYLOGFILE": str(missing)}
+        result = run_tlsspec(*connect_args(server, pem), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "no key log" in result.stderr
+
+
+def test_a_flood_of_warning_alerts_is_logged_once(pem: PemFiles) -> None:
+    context = _client_context(pem)
+    with tlsspec_server(pem) as server:
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
+                tls.sendall(b"x")
+                assert tls.recv(1) == b"x"
+        # The flood arrives in the clear before any handshake.
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as flood:
+            flood.sendall(b"\x15\x03\x03\x00\x02\x01\x5a" * 2000)
+            flood.settimeout(TIMEOUT)
+            with contextlib.suppress(OSError):
+                while flood.recv(4096):
+                    pass
+        time.sleep(0.3)
+    alert_lines = [line for line in server.output().splitlines() if "alert" in line]
+    assert 1 <= len(alert_lines) <= 2, alert_lines

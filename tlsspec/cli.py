@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import logging
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,8 @@ from tlsspec.errors import DecodeError
 __all__ = ["main"]
 
 DEFAULT_SPECS = Path("specs")
+MAX_PORT = 65535
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 DEFAULT_OUT = Path("generated")
 BYTES_SHOWN = 48
 
@@ -511,8 +514,38 @@ def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _print_value(args.type, data, params, out, err, args.codecs)
 
 
+def _valid_server_name(name: str) -> bool:
+    """A DNS host name (RFC 6066 §3 HostName) or an IP literal."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return True
+    labels = name.rstrip(".").split(".")
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.fullmatch(x) for x in labels)
+
+
+def _port(text: str, *, allow_zero: bool) -> int | None:
+    if not text.isdigit():
+        return None
+    port = int(text)
+    low = 0 if allow_zero else 1
+    return port if low <= port <= MAX_PORT else None
+
+
 def _network(args: argparse.Namespace) -> int:
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
     from tlsspec import net
+
+    # Old certificates in the system store (negative serials) are not ours
+    # to warn about.
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
 
     logging.basicConfig(
         level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
@@ -521,6 +554,12 @@ def _network(args: argparse.Namespace) -> int:
         # tlsspec's own decisions only, not asyncio's.
         logging.getLogger("tlsspec").setLevel(logging.DEBUG)
     if args.command == "serve":
+        if _port(str(args.port), allow_zero=True) is None:
+            print(f"tlsspec serve: port {args.port} is not 0..65535", file=sys.stderr)
+            return 2
+        if args.max_connections is not None and args.max_connections < 1:
+            print("tlsspec serve: --max-connections must be 1 or more", file=sys.stderr)
+            return 2
         return net.serve(
             net.ServeOptions(
                 cert=args.cert,
@@ -538,11 +577,16 @@ def _network(args: argparse.Namespace) -> int:
             )
         )
     host, sep, port = args.address.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not host or _port(port, allow_zero=False) is None:
         print(
-            f"tlsspec connect: expected HOST:PORT, got {args.address!r}",
+            f"tlsspec connect: expected HOST:PORT with a port 1..65535, "
+            f"got {args.address!r}",
             file=sys.stderr,
         )
+        return 2
+    name = args.servername if args.servername is not None else host.strip("[]")
+    if not _valid_server_name(name):
+        print(f"tlsspec connect: {name!r} is not a host name", file=sys.stderr)
         return 2
     return net.connect(
         net.ConnectOptions(

@@ -49,6 +49,11 @@ IDLE_TIMEOUT = 30.0
 REPLY_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 2.0
 KEYLOG_ENV = "SSLKEYLOGFILE"
+HANDSHAKE_TIMEOUT = 30.0
+MAX_CLIENTS = 512
+# Key logs and saved sessions hold secrets: owner only.
+PRIVATE_MODE = 0o600
+LOOP_ERROR_INTERVAL = 5.0
 
 
 @dataclass
@@ -84,9 +89,27 @@ class ConnectOptions:
     out: TextIO = field(default_factory=lambda: sys.stdout)
 
 
+def private_file(path: Path | str) -> None:
+    """Create ``path`` readable by its owner only, if it does not exist.
+
+    Raises:
+        OSError: The file cannot be created or opened for appending.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
+    os.close(fd)
+
+
 def _keylog(path: Path | None) -> KeyLogWriter | None:
+    """The key log writer asked for, checked before any handshake.
+
+    Raises:
+        OSError: The key log file cannot be written.
+    """
     target = path or os.environ.get(KEYLOG_ENV)
-    return KeyLogWriter(str(target)) if target else None
+    if not target:
+        return None
+    private_file(target)
+    return KeyLogWriter(str(target))
 
 
 def _print_trace(trace: WireTrace, fmt: str, out: TextIO) -> None:
@@ -156,45 +179,62 @@ class _ServerSession:
         self.trace = WireTrace()
         self.complete: HandshakeComplete | None = None
         self.done = False
+        self.traced = False
+        self.warnings = 0
 
     async def run(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HANDSHAKE_TIMEOUT
         try:
             while not self.done:
+                # A handshake must finish in time, however slowly bytes come.
+                wait = IDLE_TIMEOUT
+                if self.complete is None:
+                    wait = min(wait, deadline - loop.time())
                 try:
-                    data = await asyncio.wait_for(reader.read(READ_SIZE), IDLE_TIMEOUT)
+                    data = await asyncio.wait_for(reader.read(READ_SIZE), max(wait, 0))
                 except TimeoutError:
-                    logger.warning(
-                        "%s: idle for %.0f s, closing", self.peer, IDLE_TIMEOUT
-                    )
+                    stage = "handshake" if self.complete is None else "connection"
+                    logger.warning("%s: %s timed out, closing", self.peer, stage)
                     return
-                self.trace.feed(CLIENT, data)
-                try:
-                    events = self.conn.receive_data(data)
-                except TLSError as e:
-                    await self.flush(writer)
-                    logger.warning(
-                        "%s: failed: %s (alert sent: %s)",
-                        self.peer,
-                        e,
-                        getattr(e.description, "name", e.description),
-                    )
+                if not await self.receive(data, writer):
                     return
-                # RFC 5246 §7.2.1: after the peer's close_notify, pending
-                # writes are discarded; nothing is echoed past it.
-                closing = any(isinstance(e, ConnectionClosed) for e in events)
-                for event in events:
-                    if closing and isinstance(event, ApplicationData):
-                        continue
-                    self.handle(event)
-                await self.flush(writer)
-                if not data:
-                    return
+        except (ConnectionError, OSError) as e:
+            logger.warning("%s: connection lost: %s", self.peer, e.strerror or e)
         finally:
+            if self.options.trace and not self.traced and self.trace.entries:
+                self.print_trace()
             writer.close()
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 await writer.wait_closed()
+
+    async def receive(self, data: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Feed bytes to the engine and answer; False once the connection ends."""
+        self.trace.feed(CLIENT, data)
+        try:
+            events = self.conn.receive_data(data)
+        except TLSError as e:
+            await self.flush(writer)
+            logger.warning(
+                "%s: failed: %s (alert sent: %s)",
+                self.peer,
+                e,
+                getattr(e.description, "name", e.description),
+            )
+            return False
+        # RFC 5246 §7.2.1: after the peer's close_notify, pending writes are
+        # discarded; nothing is echoed past it.
+        closing = any(isinstance(e, ConnectionClosed) for e in events)
+        for event in events:
+            if closing and isinstance(event, ApplicationData):
+                continue
+            self.handle(event)
+        await self.flush(writer)
+        if not data and self.complete is None:
+            logger.warning("%s: closed during the handshake", self.peer)
+        return bool(data)
 
     def handle(self, event: object) -> None:
         if isinstance(event, HandshakeComplete):
@@ -214,12 +254,15 @@ class _ServerSession:
             else:
                 self.conn.send_application_data(event.data)
         elif isinstance(event, AlertReceived):
-            logger.warning(
-                "%s: alert received: %s %s",
-                self.peer,
-                getattr(event.level, "name", event.level),
-                getattr(event.description, "name", event.description),
-            )
+            # One line per connection, however many warnings the peer sends.
+            self.warnings += 1
+            if self.warnings == 1:
+                logger.warning(
+                    "%s: alert received: %s %s",
+                    self.peer,
+                    getattr(event.level, "name", event.level),
+                    getattr(event.description, "name", event.description),
+                )
         elif isinstance(event, ConnectionClosed):
             with contextlib.suppress(TLSError):
                 self.conn.close()
@@ -230,43 +273,69 @@ class _ServerSession:
         if out:
             self.trace.feed(SERVER, out)
             writer.write(out)
-            with contextlib.suppress(OSError):
-                await writer.drain()
-        if (
-            self.options.trace
-            and self.complete is not None
-            and not getattr(self, "_traced", False)
-        ):
-            self._traced = True
-            _print_trace(self.trace, self.options.trace_format, sys.stdout)
+            await writer.drain()
+        if self.options.trace and self.complete is not None and not self.traced:
+            self.print_trace()
+
+    def print_trace(self) -> None:
+        self.traced = True
+        print(f"-- {self.peer}", file=sys.stdout)
+        _print_trace(self.trace, self.options.trace_format, sys.stdout)
+
+
+_last_loop_error = 0.0
+
+
+def _quiet_exception_handler(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    # Errors outside a connection (accept failing for want of file
+    # descriptors, say) get one line every few seconds, not a traceback each.
+    global _last_loop_error
+    now = loop.time()
+    if now - _last_loop_error >= LOOP_ERROR_INTERVAL:
+        _last_loop_error = now
+        error = context.get("exception")
+        logger.warning("server: %s", error or context.get("message"))
 
 
 async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> int:
     served = 0
+    active = 0
     finished = asyncio.Event()
     stop = asyncio.Event()
 
     async def handle(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        nonlocal served
+        nonlocal served, active
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if peername else "peer"
+        if active >= MAX_CLIENTS:
+            logger.warning("%s: refused, %d connections open", peer, active)
+            writer.close()
+            return
+        active += 1
         try:
             await _ServerSession(config, options, peer).run(reader, writer)
-        except Exception:  # one connection never takes the server down
-            logger.exception("%s: connection failed", peer)
+        except asyncio.CancelledError:
+            return
+        except Exception as e:  # one connection never takes the server down
+            logger.warning("%s: connection failed: %r", peer, e)
+        finally:
+            active -= 1
         served += 1
         if options.max_connections is not None and served >= options.max_connections:
             finished.set()
 
-    server = await asyncio.start_server(handle, options.host, options.port)
-    port = server.sockets[0].getsockname()[1]
-    print(f"tlsspec serve: listening on {options.host}:{port}", file=out, flush=True)
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_exception_handler)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    server = await asyncio.start_server(handle, options.host, options.port)
+    port = server.sockets[0].getsockname()[1]
+    print(f"tlsspec serve: listening on {options.host}:{port}", file=out, flush=True)
     async with server:
         waiters = [
             asyncio.create_task(stop.wait()),
@@ -275,6 +344,12 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for task in waiters:
             task.cancel()
+        # Connections still open end with the server, quietly.
+        server.close()
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
     print("tlsspec serve: stopped", file=out, flush=True)
     return 0
 
@@ -305,6 +380,9 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout) -> int:
 def client_config(options: ConnectOptions) -> ClientConfig:
     """Build the client's config.
 
+    A key log that cannot be written is reported and left out: a stale
+    ``SSLKEYLOGFILE`` must not stop TLS from working.
+
     Raises:
         ValueError: The CA file holds no certificate.
         OSError: A file cannot be read.
@@ -312,22 +390,21 @@ def client_config(options: ConnectOptions) -> ClientConfig:
     anchors = None
     if options.cafile is not None:
         anchors = x509.load_pem_x509_certificates(options.cafile.read_bytes())
+    try:
+        keylog = _keylog(options.keylog)
+    except OSError as e:
+        print(f"tlsspec connect: no key log: {e}", file=sys.stderr)
+        keylog = None
     return ClientConfig(
         trust_anchors=anchors,
         verify=not options.insecure,
         alpn_protocols=tuple(options.alpn),
-        keylog=_keylog(options.keylog),
+        keylog=keylog,
     )
 
 
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+class ConnectError(Exception):
+    """The connection failed after it was set up; the message says how."""
 
 
 @dataclass
@@ -336,6 +413,7 @@ class _ClientState:
     session: Session | None = None
     reply: bytearray = field(default_factory=bytearray)
     closed: bool = False
+    fatal: AlertReceived | None = None
 
 
 async def _pump(
@@ -360,28 +438,49 @@ async def _pump(
     while not until() and not state.closed:
         left = deadline - loop.time()
         if left <= 0:
-            raise TimeoutError
-        data = await asyncio.wait_for(reader.read(READ_SIZE), left)
+            raise TimeoutError(f"no answer within {timeout:.0f} s")
+        try:
+            data = await asyncio.wait_for(reader.read(READ_SIZE), left)
+        except TimeoutError:
+            raise TimeoutError(f"no answer within {timeout:.0f} s") from None
         trace.feed(SERVER, data)
-        for event in conn.receive_data(data):
-            if isinstance(event, HandshakeComplete):
-                state.complete = event
-                state.session = event.session or state.session
-            elif isinstance(event, NewSession):
-                state.session = event.session
-            elif isinstance(event, ApplicationData):
-                state.reply += event.data
-            elif isinstance(event, AlertReceived):
-                logger.warning(
-                    "alert received: %s %s",
-                    getattr(event.level, "name", event.level),
-                    getattr(event.description, "name", event.description),
-                )
-            elif isinstance(event, ConnectionClosed):
-                state.closed = True
+        try:
+            events = conn.receive_data(data)
+        except TLSError:
+            # The fatal alert the engine queued goes out before we stop
+            # (RFC 5246 §7.2.2).
+            with contextlib.suppress(OSError):
+                await flush()
+            raise
+        for event in events:
+            _client_event(event, state)
         await flush()
         if not data:
             state.closed = True
+
+
+def _client_event(event: object, state: _ClientState) -> None:
+    if isinstance(event, HandshakeComplete):
+        state.complete = event
+        state.session = event.session or state.session
+    elif isinstance(event, NewSession):
+        state.session = event.session
+    elif isinstance(event, ApplicationData):
+        state.reply += event.data
+    elif isinstance(event, AlertReceived):
+        if getattr(event.level, "name", "") == "fatal":
+            state.fatal = event
+        else:
+            logger.warning(
+                "alert received: warning %s",
+                getattr(event.description, "name", event.description),
+            )
+    elif isinstance(event, ConnectionClosed):
+        state.closed = True
+
+
+def _alert_name(alert: AlertReceived) -> str:
+    return str(getattr(alert.description, "name", alert.description))
 
 
 def _subject(trace: WireTrace) -> str:
@@ -398,39 +497,51 @@ def _ticket_lifetime(trace: WireTrace) -> str:
     return "-"
 
 
+def _print_summary(complete: HandshakeComplete, trace: WireTrace, out: TextIO) -> None:
+    print("Protocol  : TLSv1.2", file=out)
+    print(f"Cipher    : {complete.cipher_suite.name}", file=out)
+    print(f"Resumed   : {'yes' if complete.resumed else 'no'}", file=out)
+    print(f"Subject   : {_subject(trace)}", file=out)
+    print(f"ALPN      : {complete.alpn_protocol or '-'}", file=out)
+    print(f"Ticket    : {_ticket_lifetime(trace)}", file=out)
+
+
 async def _connect(options: ConnectOptions) -> int:
     out = options.out
     config = client_config(options)
-    server_name = options.servername
-    if server_name is None and not _is_ip(options.host):
-        server_name = options.host
+    # The host is the name to verify; an IP literal is checked against the
+    # certificate's IP addresses and never sent as SNI (RFC 6066 §3).
+    server_name = options.servername or options.host
     session = None
     if options.sess_in is not None:
         session = Session.from_bytes(options.sess_in.read_bytes())
+    if options.sess_out is not None:
+        private_file(options.sess_out)
     conn = ClientConnection(config, server_name=server_name, session=session)
     trace = WireTrace()
     state = _ClientState()
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(options.host, options.port), IDLE_TIMEOUT
-    )
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(options.host, options.port), IDLE_TIMEOUT
+        )
+    except TimeoutError:
+        raise ConnectError(f"no connection within {IDLE_TIMEOUT:.0f} s") from None
+    except OSError as e:
+        raise ConnectError(
+            f"cannot connect to {options.host}:{options.port}: {e}"
+        ) from e
     try:
         conn.start_handshake()
         await _pump(
             conn, reader, writer, trace, state, lambda: state.complete, IDLE_TIMEOUT
         )
         if state.complete is None:
-            print(
-                "tlsspec connect: connection closed during the handshake",
-                file=sys.stderr,
-            )
-            return 1
-        complete = state.complete
-        print("Protocol  : TLSv1.2", file=out)
-        print(f"Cipher    : {complete.cipher_suite.name}", file=out)
-        print(f"Resumed   : {'yes' if complete.resumed else 'no'}", file=out)
-        print(f"Subject   : {_subject(trace)}", file=out)
-        print(f"ALPN      : {complete.alpn_protocol or '-'}", file=out)
-        print(f"Ticket    : {_ticket_lifetime(trace)}", file=out)
+            if state.fatal is not None:
+                raise ConnectError(
+                    f"handshake failed: the server sent {_alert_name(state.fatal)}"
+                )
+            raise ConnectError("the server closed the connection during the handshake")
+        _print_summary(state.complete, trace, out)
         if options.send is not None:
             conn.send_application_data(options.send.encode())
             with contextlib.suppress(TimeoutError):
@@ -457,11 +568,13 @@ async def _connect(options: ConnectOptions) -> int:
                 print("tlsspec connect: the server issued no ticket", file=sys.stderr)
             else:
                 options.sess_out.write_bytes(state.session.to_bytes())
-        if options.trace:
-            print(file=out)
-            _print_trace(trace, options.trace_format, out)
+        if state.fatal is not None:
+            raise ConnectError(f"the server sent {_alert_name(state.fatal)}")
         return 0
     finally:
+        if options.trace and trace.entries:
+            print(file=out)
+            _print_trace(trace, options.trace_format, out)
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
@@ -477,10 +590,14 @@ def connect(options: ConnectOptions) -> int:
     try:
         return asyncio.run(_connect(options))
     except TLSError as e:
-        print(f"tlsspec connect: handshake failed: {e}", file=sys.stderr)
+        alert = getattr(e.description, "name", e.description)
+        print(
+            f"tlsspec connect: handshake failed: {e} (alert sent: {alert})",
+            file=sys.stderr,
+        )
         return 1
-    except (TimeoutError, ConnectionError) as e:
-        print(f"tlsspec connect: {type(e).__name__}: {e}", file=sys.stderr)
+    except (ConnectError, TimeoutError, ConnectionError) as e:
+        print(f"tlsspec connect: {e}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as e:
         print(f"tlsspec connect: {e}", file=sys.stderr)
