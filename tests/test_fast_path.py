@@ -126,3 +126,13 @@ def test_works_inside_a_plain_construct_struct() -> None:
     }
     assert value.tail == 7
     assert outer.build(value) == b"\x02\x28\x07"
+
+
+def test_parse_parameters_reach_a_codec_inside_plain_construct() -> None:
+    from tlsspec.generated.handshake import Finished
+
+    outer = Struct("finished" / Finished, "tail" / Int8ub)
+    data = bytes(range(12)) + b"\x07"
+    value = outer.parse(data, verify_data_length=12)
+    assert value.finished == {"verify_data": bytes(range(12))}
+    assert outer.build(value, verify_data_length=12) == data

@@ -358,16 +358,27 @@ class Codec(Construct):  # type: ignore[misc]
 
     # construct's protocol, for use inside other construct definitions.
 
+    def _context_params(self, context: Any) -> dict[str, Any]:
+        # Keywords given to the outermost parse()/build() sit in `_params`.
+        found = {}
+        top = context.get("_params") or {}
+        for key in self.params:
+            if key in context:
+                found[key] = context[key]
+            elif key in top:
+                found[key] = top[key]
+        return found
+
     def _parse(self, stream: Any, context: Any, path: str) -> Any:
         start = stream.tell()
         data = stream.read()
-        params = {k: context[k] for k in self.params if k in context}
+        params = self._context_params(context)
         value, used = self.parse_prefix(data, 0, **params)
         stream.seek(start + used)
         return value
 
     def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
-        params = {k: context[k] for k in self.params if k in context}
+        params = self._context_params(context)
         stream.write(self.build(obj, **params))
         return obj
 
