@@ -212,8 +212,8 @@ class HeartbeatWalkthrough:
 
 
 def _import_folder(folder: Path, name: str) -> ModuleType:
-    # `generated` is the README's folder name; import it under a name of
-    # its own so no other test's `generated` package is shadowed.
+    # Import the README's output folder under a name of its own, so no
+    # other test's package of the same name is shadowed.
     spec = importlib.util.spec_from_file_location(
         name, folder / "__init__.py", submodule_search_locations=[str(folder)]
     )
@@ -229,8 +229,9 @@ def heartbeat(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HeartbeatWalkthrough]:
     root = tmp_path_factory.mktemp("heartbeat-walkthrough")
-    shutil.copytree(REPO / "specs", root / "specs")
-    (root / "specs" / "heartbeat.tls").write_text(
+    # The README's copy of the project's specs.
+    shutil.copytree(REPO / "specs", root / "myspecs")
+    (root / "myspecs" / "heartbeat.tls").write_text(
         readme_block("Adding a new message", "c"), encoding="utf-8"
     )
     commands = [
@@ -245,7 +246,7 @@ def heartbeat(
     assert result.returncode == 0, result.stderr
 
     package = f"readme_heartbeat_{uuid.uuid4().hex}"
-    _import_folder(root / "generated", package)
+    _import_folder(root / "mycodecs", package)
     try:
         module = importlib.import_module(f"{package}.heartbeat")
         yield HeartbeatWalkthrough(root, commands, module)
@@ -265,12 +266,8 @@ def test_readme_heartbeat_command_prints_the_message(
 ) -> None:
     python, flag, code = heartbeat.commands[1]
     assert (python, flag) == ("python", "-c")
-    # In a copy, the fresh output is the folder `generated`, not the
-    # installed tlsspec.generated the README's import names.
-    local = code.replace("tlsspec.generated.", "generated.")
-
     result = subprocess.run(
-        [sys.executable, "-c", local],
+        [sys.executable, "-c", code],
         cwd=heartbeat.root,
         capture_output=True,
         text=True,
