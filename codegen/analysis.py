@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 from tlsspec.codegen import syntax as ast
 from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors
+from tlsspec.codegen.enums import EnumRules
 from tlsspec.codegen.model import (
     CIPHERED,
     INT_WIDTHS,
@@ -19,7 +20,6 @@ from tlsspec.codegen.model import (
     AliasType,
     CipheredMember,
     Constant,
-    EnumMember,
     EnumType,
     FieldMember,
     IntType,
@@ -58,7 +58,7 @@ RESERVED_NAMES = frozenset(
 RESERVED_PARAMS = frozenset({"self", "data", "obj", "offset", "_trace"})
 
 
-class Analyzer(SelectRules):
+class Analyzer(SelectRules, EnumRules):
     def __init__(self, files: list[ast.SourceFile]) -> None:
         self.files = files
         self.errors: list[SpecError] = []
@@ -288,161 +288,6 @@ class Analyzer(SelectRules):
         if const is not None and isinstance(const.value, int):
             return const.value
         return None
-
-    # -- enums -------------------------------------------------------------
-
-    def build_enum(
-        self, name: str, body: ast.EnumBody, modname: str, pos: Pos, text: str
-    ) -> EnumType:
-        enum = EnumType(name, modname, pos, text, body=body)
-        items = list(body.items)
-        for ext, ext_module in self.enum_extensions.get(name, []):
-            enum.extensions.append(ext)
-            enum.extended_by.append((self.modules[ext_module].path, ext.text))
-            items.extend(i for i in ext.body.items if i.kind != "width")
-            for i in ext.body.items:
-                if i.kind == "width":
-                    self.error(
-                        i.pos,
-                        "'extend enum' cannot change the enum's width",
-                        "remove the width marker; the width comes from the enum",
-                    )
-        width_marker: tuple[int, Pos] | None = None
-        singles: dict[str, list[tuple[int, Pos]]] = {}
-        ranges: dict[str, list[tuple[int, int]]] = {}
-        order: list[str] = []
-        next_value = 0
-        implicit = False
-        max_value = 0
-        for item in items:
-            if item.kind == "width":
-                assert item.high is not None
-                width_marker = (self.const_expr(item.high, "enum width"), item.pos)
-                continue
-            if item.kind == "bare":
-                # RFC 5246 §6.1 writes enums such as ConnectionEnd without
-                # values; they never reach the wire, so number them in order.
-                value = next_value
-                implicit = True
-            elif item.kind == "value":
-                assert item.low is not None
-                value = self.const_expr(item.low, "enum value")
-            else:
-                assert item.low is not None and item.high is not None
-                low = self.const_expr(item.low, "enum range")
-                high = self.const_expr(item.high, "enum range")
-                if low > high:
-                    self.error(
-                        item.pos,
-                        f"enum range {item.name}({low}..{high}) runs backwards",
-                        "write the smaller value first",
-                    )
-                ranges.setdefault(item.name, []).append((low, high))
-                if item.name not in order:
-                    order.append(item.name)
-                max_value = max(max_value, high)
-                continue
-            if value < 0:
-                self.error(item.pos, "enum values cannot be negative", "use 0 or more")
-            singles.setdefault(item.name, []).append((value, item.pos))
-            if item.name not in order:
-                order.append(item.name)
-            max_value = max(max_value, value)
-            next_value = value + 1
-        del implicit
-        if width_marker is not None:
-            marker, marker_pos = width_marker
-            width = width_for(marker)
-            if width is None:
-                self.error(
-                    marker_pos,
-                    f"width marker {marker} is above 2^32-1",
-                    "use at most (4294967295)",
-                )
-                width = 4
-            limit = 256**width - 1
-            for item in items:
-                if item.kind in ("value", "range", "bare"):
-                    values = [v for v, p in singles.get(item.name, []) if p == item.pos]
-                    values += (
-                        [hi for lo, hi in ranges.get(item.name, [])]
-                        if item.kind == "range"
-                        else []
-                    )
-                    for v in values:
-                        if v > marker or v > limit:
-                            self.error(
-                                item.pos,
-                                f"enum value {v} of {item.name!r} does not fit the "
-                                f"declared width ({marker}, {width} byte"
-                                f"{'s' if width > 1 else ''})",
-                                f"raise the width marker to ({256 ** (width + 1) - 1}) "
-                                "or fix the value",
-                            )
-            enum.explicit_width = True
-        else:
-            width = width_for(max_value) or 4
-            if max_value > MAX_BOUND:
-                self.error(
-                    pos,
-                    f"enum value {max_value} is above 2^32-1",
-                    "use a smaller value",
-                )
-        enum.width = width
-        for member_name, given in singles.items():
-            if len(given) > 1:
-                self.error(
-                    given[1][1],
-                    f"enum member {member_name!r} is given twice (first at "
-                    f"{given[0][1]})",
-                    "give each member one value; a repeated name is only for "
-                    "ranges such as deprecated(1..22)",
-                )
-        by_value: dict[int, tuple[str, Pos]] = {}
-        for member_name in order:
-            for value, mpos in singles.get(member_name, [])[:1]:
-                if value in by_value:
-                    first, first_pos = by_value[value]
-                    self.error(
-                        mpos,
-                        f"enum value {value} of {member_name!r} is already "
-                        f"{first!r} (at {first_pos})",
-                        "give each member its own value",
-                    )
-                by_value.setdefault(value, (member_name, mpos))
-        for member_name in order:
-            if member_name.startswith("_") and member_name in singles:
-                self.error(
-                    singles[member_name][0][1],
-                    f"enum member {member_name!r} starts with '_', which Python's "
-                    "enum reserves",
-                    "rename the member",
-                )
-        seen_py: dict[str, Pos] = {}
-        for member_name in order:
-            if (
-                member_name in singles
-                and member_name not in ranges
-                and len(singles[member_name]) == 1
-            ):
-                value, mpos = singles[member_name][0]
-                py = python_name(member_name)
-                if py in seen_py:
-                    self.error(
-                        mpos,
-                        f"enum member {member_name!r} maps to Python name {py!r}, "
-                        f"already used at {seen_py[py]}",
-                        "rename one of the members",
-                    )
-                    continue
-                seen_py[py] = mpos
-                enum.members.append(EnumMember(member_name, py, value, mpos))
-            else:
-                for value, _ in singles.get(member_name, []):
-                    enum.ranges.append((member_name, value, value))
-                for low, high in ranges.get(member_name, []):
-                    enum.ranges.append((member_name, low, high))
-        return enum
 
     # -- declarators ------------------------------------------------------
 

@@ -14,7 +14,6 @@ This module decides the code; ``templates/module.py.j2`` only lays it out.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from tlsspec.codegen.model import (
     AliasType,
     Arm,
     CipheredMember,
-    Constant,
     EnumType,
     FieldMember,
     IntType,
@@ -42,7 +40,7 @@ from tlsspec.codegen.model import (
     python_name,
 )
 
-__all__ = ["EnumView", "ModuleView", "TypeView", "module_view"]
+__all__ = ["Emitter"]
 
 _INT_READ = {
     1: "buf[{p}]",
@@ -58,50 +56,6 @@ _INT_PACK = {
     8: "_c.P64({x})",
 }
 _LIST_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
-
-
-@dataclass
-class EnumView:
-    name: str
-    spec_name: str
-    module: str
-    text: str
-    width: int
-    members: list[tuple[str, int]]
-    ranges: list[tuple[str, int, int]]
-
-
-@dataclass
-class TypeView:
-    name: str
-    spec_name: str
-    text: str
-    parse_lines: list[str]
-    build_lines: list[str]
-    public: bool
-    size: int | None
-    params: list[str]
-    defaults: list[tuple[str, str]]
-    enum_params: list[tuple[str, str]]
-    doc: str
-
-
-@dataclass
-class ConstView:
-    name: str
-    text: str
-    value: str
-
-
-@dataclass
-class ModuleView:
-    name: str
-    spec_file: str
-    sha256: str
-    imports: list[tuple[str, list[str]]]
-    items: list[EnumView | TypeView | ConstView]
-    exports: list[str]
-    ranges: list[tuple[str, list[tuple[str, int, int]]]]
 
 
 def _unalias_scalar(texpr: TypeExpr) -> TypeDef | None:
@@ -147,7 +101,7 @@ class _Ctx:
 
 
 @dataclass
-class _Emitter:
+class Emitter:
     spec: Spec
     module: Module
     refs: dict[str, set[str]] = field(default_factory=dict)
@@ -880,15 +834,6 @@ def _inline_alias(t: TypeDef) -> bool:
     return isinstance(elem, OpaqueType) or _unalias_scalar(TypeExpr(elem)) is not None
 
 
-def _quoted(t: TypeDef) -> str:
-    """The spec text of a definition and of the `extend`s that changed it."""
-    text = t.text
-    for path, extension in t.extended_by:
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
-        text += f"\n/* extended in {name}: */\n{extension}"
-    return text
-
-
 def _join(path: str, name: str | None) -> str:
     if not name:
         return path
@@ -905,123 +850,3 @@ def _member_names(members: list[Member]) -> list[str]:
         elif isinstance(m, SignedMember):
             names.extend([m.name] if m.name else ["algorithm", "signature"])
     return names
-
-
-def _anonymous_structs(t: TypeDef) -> Iterator[StructType]:
-    members: list[Member] = []
-    if isinstance(t, StructType):
-        members = t.members
-    elif isinstance(t, SelectType) and t.select is not None:
-        members = [t.select]
-    for m in _walk(members):
-        if isinstance(m, FieldMember) and isinstance(m.texpr.base, StructType):
-            if "." in m.texpr.base.name:
-                yield from _anonymous_structs(m.texpr.base)
-                yield m.texpr.base
-
-
-def _walk(members: list[Member]) -> Iterator[Member]:
-    for m in members:
-        yield m
-        if isinstance(m, SelectMember):
-            for arm in m.arms:
-                yield from _walk(arm.members)
-                if isinstance(arm.single, SelectMember):
-                    yield from _walk([arm.single])
-        elif isinstance(m, OptionalMember):
-            yield from _walk(m.members)
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k}={_literal(v)}" for k, v in value.items())
-        return f"_Container({inner})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, int):
-        return hex(value) if value > 9 else str(value)
-    return repr(value)
-
-
-def _doc(t: TypeDef, params: dict[str, TypeDef | None]) -> str:
-    if params:
-        names = ", ".join(sorted(params))
-        return f"{t.name}, parsed and built with parameters: {names}."
-    return f"{t.name}."
-
-
-def module_view(spec: Spec, module: Module) -> ModuleView:
-    """Lay out one spec file's generated module.
-
-    Args:
-        spec: The whole checked model (for cross-module names).
-        module: The spec file to generate.
-
-    Returns:
-        Everything the template prints, in spec order.
-    """
-    em = _Emitter(spec, module)
-    items: list[EnumView | TypeView | ConstView] = []
-    exports: list[str] = []
-    ranges: list[tuple[str, list[tuple[str, int, int]]]] = []
-    for item in module.items:
-        if isinstance(item, Constant):
-            items.append(ConstView(item.pyname, item.text, _literal(item.value)))
-            exports.append(item.pyname)
-            continue
-        if isinstance(item, EnumType):
-            items.append(
-                EnumView(
-                    item.pyname,
-                    item.name,
-                    item.module,
-                    _quoted(item),
-                    item.width,
-                    [(m.pyname, m.value) for m in item.members],
-                    item.ranges,
-                )
-            )
-            exports.append(item.pyname)
-            if item.ranges:
-                ranges.append((item.pyname, item.ranges))
-            continue
-        for anon in _anonymous_structs(item):
-            items.append(_type_view(em, spec, anon, public=False))
-        items.append(_type_view(em, spec, item, public=True))
-        exports.append(item.pyname)
-    imports = []
-    for mod, names in sorted(em.refs.items()):
-        imports.append((mod, sorted(names)))
-    sha = hashlib.sha256(module.source.encode()).hexdigest()
-    spec_file = module.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return ModuleView(module.name, spec_file, sha, imports, items, exports, ranges)
-
-
-def _type_view(em: _Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView:
-    params = spec.params.get(t.name, {})
-    defaults = []
-    for pname, (enum, value) in sorted(spec.defaults.get(t.name, {}).items()):
-        member = next((m.pyname for m in enum.members if m.value == value), None)
-        ref = em.ref(enum, "class")
-        defaults.append((pname, f"{ref}.{member}" if member else str(value)))
-    enum_params = []
-    for pname, kind in sorted(params.items()):
-        if isinstance(kind, EnumType):
-            # Named, not referenced: the enum may be defined further down,
-            # or in a module that imports this one.
-            enum_params.append((pname, f'"{kind.module}:{kind.pyname}"'))
-    parse_lines = em.parse_function(t)
-    build_lines = em.build_function(t)
-    return TypeView(
-        name=t.pyname.replace(".", "__"),
-        spec_name=t.name,
-        text=_quoted(t),
-        parse_lines=parse_lines,
-        build_lines=build_lines,
-        public=public,
-        size=t.size,
-        params=sorted(params),
-        defaults=defaults,
-        enum_params=enum_params,
-        doc=_doc(t, params),
-    )

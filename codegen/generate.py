@@ -17,9 +17,9 @@ from pathlib import Path
 import jinja2
 
 from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors
-from tlsspec.codegen.emit import ConstView, EnumView, ModuleView, module_view
 from tlsspec.codegen.model import Spec, analyze
 from tlsspec.codegen.syntax import SourceFile, parse_source
+from tlsspec.codegen.views import ConstView, EnumView, ModuleView, module_view
 
 __all__ = [
     "CheckResult",
