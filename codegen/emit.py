@@ -121,7 +121,7 @@ class Emitter:
     # -- parse -------------------------------------------------------------
 
     def parse_function(self, t: TypeDef) -> list[str]:
-        lines = self._parse_function(t)
+        lines = _hoist_first_path(self._parse_function(t))
         body = "\n".join(lines)
         # Drop set-up lines whose variable the body never reads.
         if "tr.append" not in body:
@@ -480,6 +480,9 @@ class Emitter:
     def build_function(self, t: TypeDef) -> list[str]:
         if isinstance(t, StructType) and not t.attribute and not t.members:
             return ["    del value, out, ctx  # an empty struct has no bytes"]
+        return _hoist_first_path(self._build_function(t))
+
+    def _build_function(self, t: TypeDef) -> list[str]:
         code = _Code()
         code('f = ""')
         with code.block("try:"):
@@ -705,6 +708,16 @@ class Emitter:
             code(f"{self.ref(base, 'build')}({var}, out, ctx)")
             return
         if vec.kind == "fixed":
+            if isinstance(base, OpaqueType) and vec.size and vec.size.kind == "param":
+                # One comparison on the way through; the error path tells a
+                # missing or malformed parameter from a wrong length.
+                p = code.temp("p")
+                name = vec.size.name
+                code(f'{p} = ctx.get("{name}")')
+                code(f"if len({var}) != {p}:")
+                code(f'    raise _c.wrong_param_size("{name}", {p}, len({var}))')
+                code(f"out += {var}")
+                return
             n = self.size_expr(code, vec, building=True)
             if isinstance(base, OpaqueType):
                 code(f"if len({var}) != {n}:")
@@ -832,6 +845,18 @@ def _inline_alias(t: TypeDef) -> bool:
         return False
     elem = t.target.base
     return isinstance(elem, OpaqueType) or _unalias_scalar(TypeExpr(elem)) is not None
+
+
+def _hoist_first_path(lines: list[str]) -> list[str]:
+    # `f = ""` then, first thing in the try, `f = "field"`: set it once.
+    if len(lines) > 2 and lines[0].strip() == 'f = ""':
+        for i, line in enumerate(lines[1:4], start=1):
+            if line.strip() == "try:" and i + 1 < len(lines):
+                first = lines[i + 1].strip()
+                if first.startswith('f = "'):
+                    return ["    " + first, *lines[1 : i + 1], *lines[i + 2 :]]
+                break
+    return lines
 
 
 def _join(path: str, name: str | None) -> str:

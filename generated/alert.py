@@ -136,11 +136,10 @@ _AlertDescription_get = AlertDescription._value2member_map_.get
 #     AlertDescription description;
 # } Alert;
 def _parse_Alert(buf, pos, end, ctx):
-    f = ""
+    f = "level"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "level"
         if tr is not None:
             tr.append(("level", pos))
         if pos + 1 > end:
@@ -165,9 +164,8 @@ def _parse_Alert(buf, pos, end, ctx):
 
 
 def _build_Alert(value, out, ctx):
-    f = ""
+    f = "level"
     try:
-        f = "level"
         v_level = value["level"]
         if v_level.__class__ is str:
             v_level = _c.enum_value(AlertLevel, v_level)

@@ -28,11 +28,10 @@ _ChangeCipherSpecType_get = ChangeCipherSpecType._value2member_map_.get
 #     enum { change_cipher_spec(1), (255) } type = change_cipher_spec;
 # } ChangeCipherSpec;
 def _parse_ChangeCipherSpec(buf, pos, end, ctx):
-    f = ""
+    f = "type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "type"
         if tr is not None:
             tr.append(("type", pos))
         if pos + 1 > end:
@@ -50,9 +49,8 @@ def _parse_ChangeCipherSpec(buf, pos, end, ctx):
 
 
 def _build_ChangeCipherSpec(value, out, ctx):
-    f = ""
+    f = "type"
     try:
-        f = "type"
         v_type = value.get("type")
         if v_type is None:
             out += b"\x01"

@@ -189,11 +189,10 @@ HostName = _Codec(
 #     } name;
 # } ServerName;
 def _parse_ServerName(buf, pos, end, ctx):
-    f = ""
+    f = "name_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "name_type"
         if tr is not None:
             tr.append(("name_type", pos))
         if pos + 1 > end:
@@ -228,9 +227,8 @@ def _parse_ServerName(buf, pos, end, ctx):
 
 
 def _build_ServerName(value, out, ctx):
-    f = ""
+    f = "name_type"
     try:
-        f = "name_type"
         v_name_type = value["name_type"]
         if v_name_type.__class__ is str:
             v_name_type = _c.enum_value(NameType, v_name_type)
@@ -269,11 +267,10 @@ ServerName = _Codec(
 #     ServerName server_name_list<1..2^16-1>;
 # } ServerNameList;
 def _parse_ServerNameList(buf, pos, end, ctx):
-    f = ""
+    f = "server_name_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "server_name_list"
         if tr is not None:
             tr.append(("server_name_list", pos))
         if pos + 2 > end:
@@ -301,9 +298,8 @@ def _parse_ServerNameList(buf, pos, end, ctx):
 
 
 def _build_ServerNameList(value, out, ctx):
-    f = ""
+    f = "server_name_list"
     try:
-        f = "server_name_list"
         v_server_name_list = value["server_name_list"]
         start1 = len(out)
         out += bytes(2)
@@ -443,11 +439,10 @@ Extensions = _Codec(
 #     Extensions  request_extensions;
 # } OCSPStatusRequest;
 def _parse_OCSPStatusRequest(buf, pos, end, ctx):
-    f = ""
+    f = "responder_id_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "responder_id_list"
         if tr is not None:
             tr.append(("responder_id_list", pos))
         if pos + 2 > end:
@@ -496,9 +491,8 @@ def _parse_OCSPStatusRequest(buf, pos, end, ctx):
 
 
 def _build_OCSPStatusRequest(value, out, ctx):
-    f = ""
+    f = "responder_id_list"
     try:
-        f = "responder_id_list"
         v_responder_id_list = value["responder_id_list"]
         start1 = len(out)
         out += bytes(2)
@@ -545,11 +539,10 @@ OCSPStatusRequest = _Codec(
 #     } request;
 # } CertificateStatusRequest;
 def _parse_CertificateStatusRequest(buf, pos, end, ctx):
-    f = ""
+    f = "status_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "status_type"
         if tr is not None:
             tr.append(("status_type", pos))
         if pos + 1 > end:
@@ -574,9 +567,8 @@ def _parse_CertificateStatusRequest(buf, pos, end, ctx):
 
 
 def _build_CertificateStatusRequest(value, out, ctx):
-    f = ""
+    f = "status_type"
     try:
-        f = "status_type"
         v_status_type = value["status_type"]
         if v_status_type.__class__ is str:
             v_status_type = _c.enum_value(CertificateStatusType, v_status_type)
@@ -655,11 +647,10 @@ _NamedGroup_get = NamedGroup._value2member_map_.get
 #     NamedGroup named_group_list<2..2^16-1>;
 # } NamedGroupList;
 def _parse_NamedGroupList(buf, pos, end, ctx):
-    f = ""
+    f = "named_group_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "named_group_list"
         if tr is not None:
             tr.append(("named_group_list", pos))
         if pos + 2 > end:
@@ -684,9 +675,8 @@ def _parse_NamedGroupList(buf, pos, end, ctx):
 
 
 def _build_NamedGroupList(value, out, ctx):
-    f = ""
+    f = "named_group_list"
     try:
-        f = "named_group_list"
         v_named_group_list = value["named_group_list"]
         start1 = len(out)
         out += bytes(2)
@@ -733,11 +723,10 @@ _ECPointFormat_get = ECPointFormat._value2member_map_.get
 #     ECPointFormat ec_point_format_list<1..2^8-1>;
 # } ECPointFormatList;
 def _parse_ECPointFormatList(buf, pos, end, ctx):
-    f = ""
+    f = "ec_point_format_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "ec_point_format_list"
         if tr is not None:
             tr.append(("ec_point_format_list", pos))
         if pos + 1 > end:
@@ -762,9 +751,8 @@ def _parse_ECPointFormatList(buf, pos, end, ctx):
 
 
 def _build_ECPointFormatList(value, out, ctx):
-    f = ""
+    f = "ec_point_format_list"
     try:
-        f = "ec_point_format_list"
         v_ec_point_format_list = value["ec_point_format_list"]
         start1 = len(out)
         out += bytes(1)
@@ -855,11 +843,10 @@ _SignatureScheme_get = SignatureScheme._value2member_map_.get
 #     SignatureScheme supported_signature_algorithms<2..2^16-2>;
 # } SignatureSchemeList;
 def _parse_SignatureSchemeList(buf, pos, end, ctx):
-    f = ""
+    f = "supported_signature_algorithms"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "supported_signature_algorithms"
         if tr is not None:
             tr.append(("supported_signature_algorithms", pos))
         if pos + 2 > end:
@@ -886,9 +873,8 @@ def _parse_SignatureSchemeList(buf, pos, end, ctx):
 
 
 def _build_SignatureSchemeList(value, out, ctx):
-    f = ""
+    f = "supported_signature_algorithms"
     try:
-        f = "supported_signature_algorithms"
         v_supported_signature_algorithms = value["supported_signature_algorithms"]
         start1 = len(out)
         out += bytes(2)
@@ -968,11 +954,10 @@ ProtocolName = _Codec(
 #     ProtocolName protocol_name_list<2..2^16-1>;
 # } ProtocolNameList;
 def _parse_ProtocolNameList(buf, pos, end, ctx):
-    f = ""
+    f = "protocol_name_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "protocol_name_list"
         if tr is not None:
             tr.append(("protocol_name_list", pos))
         if pos + 2 > end:
@@ -1010,9 +995,8 @@ def _parse_ProtocolNameList(buf, pos, end, ctx):
 
 
 def _build_ProtocolNameList(value, out, ctx):
-    f = ""
+    f = "protocol_name_list"
     try:
-        f = "protocol_name_list"
         v_protocol_name_list = value["protocol_name_list"]
         start1 = len(out)
         out += bytes(2)
@@ -1053,11 +1037,10 @@ ProtocolNameList = _Codec(
 #     opaque renegotiated_connection<0..255>;
 # } RenegotiationInfo;
 def _parse_RenegotiationInfo(buf, pos, end, ctx):
-    f = ""
+    f = "renegotiated_connection"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "renegotiated_connection"
         if tr is not None:
             tr.append(("renegotiated_connection", pos))
         if pos + 1 > end:
@@ -1077,9 +1060,8 @@ def _parse_RenegotiationInfo(buf, pos, end, ctx):
 
 
 def _build_RenegotiationInfo(value, out, ctx):
-    f = ""
+    f = "renegotiated_connection"
     try:
-        f = "renegotiated_connection"
         v_renegotiated_connection = value["renegotiated_connection"]
         n1 = len(v_renegotiated_connection)
         out += _c.length_bytes(n1, 1)
@@ -1131,11 +1113,10 @@ RenegotiationInfo = _Codec(
 #     } extension_data<0..2^16-1>;
 # } Extension;
 def _parse_Extension(buf, pos, end, ctx):
-    f = ""
+    f = "extension_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "extension_type"
         if tr is not None:
             tr.append(("extension_type", pos))
         if pos + 2 > end:
@@ -1217,9 +1198,8 @@ def _parse_Extension(buf, pos, end, ctx):
 
 
 def _build_Extension(value, out, ctx):
-    f = ""
+    f = "extension_type"
     try:
-        f = "extension_type"
         v_extension_type = value["extension_type"]
         if v_extension_type.__class__ is str:
             v_extension_type = _c.enum_value(ExtensionType, v_extension_type)

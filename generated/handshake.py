@@ -349,11 +349,10 @@ HelloRequest = _Codec(
 #     };
 # } ClientHello;
 def _parse_ClientHello(buf, pos, end, ctx):
-    f = ""
+    f = "client_version"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "client_version"
         if tr is not None:
             tr.append(("client_version", pos))
         if pos + 2 > end:
@@ -451,9 +450,8 @@ def _parse_ClientHello(buf, pos, end, ctx):
 
 
 def _build_ClientHello(value, out, ctx):
-    f = ""
+    f = "client_version"
     try:
-        f = "client_version"
         v_client_version = value["client_version"]
         if v_client_version.__class__ is str:
             v_client_version = _c.enum_value(ProtocolVersion, v_client_version)
@@ -538,11 +536,10 @@ ClientHello = _Codec(
 #     };
 # } ServerHello;
 def _parse_ServerHello(buf, pos, end, ctx):
-    f = ""
+    f = "server_version"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "server_version"
         if tr is not None:
             tr.append(("server_version", pos))
         if pos + 2 > end:
@@ -624,9 +621,8 @@ def _parse_ServerHello(buf, pos, end, ctx):
 
 
 def _build_ServerHello(value, out, ctx):
-    f = ""
+    f = "server_version"
     try:
-        f = "server_version"
         v_server_version = value["server_version"]
         if v_server_version.__class__ is str:
             v_server_version = _c.enum_value(ProtocolVersion, v_server_version)
@@ -743,11 +739,10 @@ ASN_1Cert = _Codec(
 #     ASN.1Cert certificate_list<0..2^24-1>;
 # } Certificate;
 def _parse_Certificate(buf, pos, end, ctx):
-    f = ""
+    f = "certificate_list"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "certificate_list"
         if tr is not None:
             tr.append(("certificate_list", pos))
         if pos + 3 > end:
@@ -783,9 +778,8 @@ def _parse_Certificate(buf, pos, end, ctx):
 
 
 def _build_Certificate(value, out, ctx):
-    f = ""
+    f = "certificate_list"
     try:
-        f = "certificate_list"
         v_certificate_list = value["certificate_list"]
         start1 = len(out)
         out += bytes(3)
@@ -848,11 +842,10 @@ _ECCurveType_get = ECCurveType._value2member_map_.get
 #     };
 # } ECParameters;
 def _parse_ECParameters(buf, pos, end, ctx):
-    f = ""
+    f = "curve_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "curve_type"
         if tr is not None:
             tr.append(("curve_type", pos))
         if pos + 1 > end:
@@ -882,9 +875,8 @@ def _parse_ECParameters(buf, pos, end, ctx):
 
 
 def _build_ECParameters(value, out, ctx):
-    f = ""
+    f = "curve_type"
     try:
-        f = "curve_type"
         v_curve_type = value["curve_type"]
         if v_curve_type.__class__ is str:
             v_curve_type = _c.enum_value(ECCurveType, v_curve_type)
@@ -922,11 +914,10 @@ ECParameters = _Codec(
 #     opaque point<1..2^8-1>;
 # } ECPoint;
 def _parse_ECPoint(buf, pos, end, ctx):
-    f = ""
+    f = "point"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "point"
         if tr is not None:
             tr.append(("point", pos))
         if pos + 1 > end:
@@ -948,9 +939,8 @@ def _parse_ECPoint(buf, pos, end, ctx):
 
 
 def _build_ECPoint(value, out, ctx):
-    f = ""
+    f = "point"
     try:
-        f = "point"
         v_point = value["point"]
         n1 = len(v_point)
         if n1 < 1:
@@ -981,11 +971,10 @@ ECPoint = _Codec(
 #     ECPoint public;
 # } ServerECDHParams;
 def _parse_ServerECDHParams(buf, pos, end, ctx):
-    f = ""
+    f = "curve_params"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "curve_params"
         if tr is not None:
             tr.append(("curve_params", pos))
         v_curve_params, pos = _parse_ECParameters(buf, pos, end, ctx)
@@ -1002,9 +991,8 @@ def _parse_ServerECDHParams(buf, pos, end, ctx):
 
 
 def _build_ServerECDHParams(value, out, ctx):
-    f = ""
+    f = "curve_params"
     try:
-        f = "curve_params"
         v_curve_params = value["curve_params"]
         _build_ECParameters(v_curve_params, out, ctx)
         f = "public"
@@ -1057,7 +1045,6 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = ""
         p2 = ctx.get("key_exchange_algorithm")
         if p2 is None:
             raise _c.missing("key_exchange_algorithm", pos)
@@ -1104,7 +1091,6 @@ def _parse_ServerKeyExchange(buf, pos, end, ctx):
 def _build_ServerKeyExchange(value, out, ctx):
     f = ""
     try:
-        f = ""
         p2 = ctx.get("key_exchange_algorithm")
         if p2 is None:
             raise _c.build_missing("key_exchange_algorithm")
@@ -1240,11 +1226,10 @@ DistinguishedName = _Codec(
 #     DistinguishedName certificate_authorities<0..2^16-1>;
 # } CertificateRequest;
 def _parse_CertificateRequest(buf, pos, end, ctx):
-    f = ""
+    f = "certificate_types"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "certificate_types"
         if tr is not None:
             tr.append(("certificate_types", pos))
         if pos + 1 > end:
@@ -1318,9 +1303,8 @@ def _parse_CertificateRequest(buf, pos, end, ctx):
 
 
 def _build_CertificateRequest(value, out, ctx):
-    f = ""
+    f = "certificate_types"
     try:
-        f = "certificate_types"
         v_certificate_types = value["certificate_types"]
         start1 = len(out)
         out += bytes(1)
@@ -1399,11 +1383,10 @@ ServerHelloDone = _Codec(
 #     opaque random[46];
 # } PreMasterSecret;
 def _parse_PreMasterSecret(buf, pos, end, ctx):
-    f = ""
+    f = "client_version"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "client_version"
         if tr is not None:
             tr.append(("client_version", pos))
         if pos + 2 > end:
@@ -1428,9 +1411,8 @@ def _parse_PreMasterSecret(buf, pos, end, ctx):
 
 
 def _build_PreMasterSecret(value, out, ctx):
-    f = ""
+    f = "client_version"
     try:
-        f = "client_version"
         v_client_version = value["client_version"]
         if v_client_version.__class__ is str:
             v_client_version = _c.enum_value(ProtocolVersion, v_client_version)
@@ -1463,11 +1445,10 @@ PreMasterSecret = _Codec(
 #     public-key-encrypted PreMasterSecret pre_master_secret;
 # } EncryptedPreMasterSecret;
 def _parse_EncryptedPreMasterSecret(buf, pos, end, ctx):
-    f = ""
+    f = "pre_master_secret"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "pre_master_secret"
         if tr is not None:
             tr.append(("pre_master_secret", pos))
         if pos + 2 > end:
@@ -1487,9 +1468,8 @@ def _parse_EncryptedPreMasterSecret(buf, pos, end, ctx):
 
 
 def _build_EncryptedPreMasterSecret(value, out, ctx):
-    f = ""
+    f = "pre_master_secret"
     try:
-        f = "pre_master_secret"
         v_pre_master_secret = value["pre_master_secret"]
         n1 = len(v_pre_master_secret)
         out += _c.length_bytes(n1, 2)
@@ -1517,11 +1497,10 @@ EncryptedPreMasterSecret = _Codec(
 #     ECPoint ecdh_Yc;
 # } ClientECDiffieHellmanPublic;
 def _parse_ClientECDiffieHellmanPublic(buf, pos, end, ctx):
-    f = ""
+    f = "ecdh_Yc"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "ecdh_Yc"
         if tr is not None:
             tr.append(("ecdh_Yc", pos))
         v_ecdh_Yc, pos = _parse_ECPoint(buf, pos, end, ctx)
@@ -1533,9 +1512,8 @@ def _parse_ClientECDiffieHellmanPublic(buf, pos, end, ctx):
 
 
 def _build_ClientECDiffieHellmanPublic(value, out, ctx):
-    f = ""
+    f = "ecdh_Yc"
     try:
-        f = "ecdh_Yc"
         v_ecdh_Yc = value["ecdh_Yc"]
         _build_ECPoint(v_ecdh_Yc, out, ctx)
     except _CodecError as e:
@@ -1564,11 +1542,10 @@ ClientECDiffieHellmanPublic = _Codec(
 #     } exchange_keys;
 # } ClientKeyExchange;
 def _parse_ClientKeyExchange(buf, pos, end, ctx):
-    f = ""
+    f = "exchange_keys"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "exchange_keys"
         if tr is not None:
             tr.append(("exchange_keys", pos))
         p2 = ctx.get("key_exchange_algorithm")
@@ -1591,9 +1568,8 @@ def _parse_ClientKeyExchange(buf, pos, end, ctx):
 
 
 def _build_ClientKeyExchange(value, out, ctx):
-    f = ""
+    f = "exchange_keys"
     try:
-        f = "exchange_keys"
         v_exchange_keys = value["exchange_keys"]
         p2 = ctx.get("key_exchange_algorithm")
         if p2 is None:
@@ -1696,11 +1672,10 @@ CertificateVerify = _Codec(
 #     opaque verify_data[verify_data_length];
 # } Finished;
 def _parse_Finished(buf, pos, end, ctx):
-    f = ""
+    f = "verify_data"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "verify_data"
         if tr is not None:
             tr.append(("verify_data", pos))
         p1 = ctx.get("verify_data_length")
@@ -1721,17 +1696,12 @@ def _parse_Finished(buf, pos, end, ctx):
 
 
 def _build_Finished(value, out, ctx):
-    f = ""
+    f = "verify_data"
     try:
-        f = "verify_data"
         v_verify_data = value["verify_data"]
         p1 = ctx.get("verify_data_length")
-        if p1 is None:
-            raise _c.build_missing("verify_data_length")
-        if p1.__class__ is not int or p1 < 0:
-            raise _c.bad_size_param("verify_data_length", p1, True)
         if len(v_verify_data) != p1:
-            raise _c.wrong_size(len(v_verify_data), p1)
+            raise _c.wrong_param_size("verify_data_length", p1, len(v_verify_data))
         out += v_verify_data
     except _CodecError as e:
         e.prefix(f)
@@ -1757,11 +1727,10 @@ Finished = _Codec(
 #     opaque ticket<0..2^16-1>;
 # } NewSessionTicket;
 def _parse_NewSessionTicket(buf, pos, end, ctx):
-    f = ""
+    f = "ticket_lifetime_hint"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "ticket_lifetime_hint"
         if tr is not None:
             tr.append(("ticket_lifetime_hint", pos))
         if pos + 4 > end:
@@ -1789,9 +1758,8 @@ def _parse_NewSessionTicket(buf, pos, end, ctx):
 
 
 def _build_NewSessionTicket(value, out, ctx):
-    f = ""
+    f = "ticket_lifetime_hint"
     try:
-        f = "ticket_lifetime_hint"
         v_ticket_lifetime_hint = value["ticket_lifetime_hint"]
         out += _c.P32(v_ticket_lifetime_hint)
         f = "ticket"
@@ -1873,11 +1841,10 @@ OCSPResponse = _Codec(
 #     } response;
 # } CertificateStatus;
 def _parse_CertificateStatus(buf, pos, end, ctx):
-    f = ""
+    f = "status_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "status_type"
         if tr is not None:
             tr.append(("status_type", pos))
         if pos + 1 > end:
@@ -1912,9 +1879,8 @@ def _parse_CertificateStatus(buf, pos, end, ctx):
 
 
 def _build_CertificateStatus(value, out, ctx):
-    f = ""
+    f = "status_type"
     try:
-        f = "status_type"
         v_status_type = value["status_type"]
         if v_status_type.__class__ is str:
             v_status_type = _c.enum_value(CertificateStatusType, v_status_type)
@@ -1968,11 +1934,10 @@ CertificateStatus = _Codec(
 #     } body;
 # } Handshake;
 def _parse_Handshake(buf, pos, end, ctx):
-    f = ""
+    f = "msg_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "msg_type"
         if tr is not None:
             tr.append(("msg_type", pos))
         if pos + 1 > end:
@@ -2034,9 +1999,8 @@ def _parse_Handshake(buf, pos, end, ctx):
 
 
 def _build_Handshake(value, out, ctx):
-    f = ""
+    f = "msg_type"
     try:
-        f = "msg_type"
         v_msg_type = value["msg_type"]
         if v_msg_type.__class__ is str:
             v_msg_type = _c.enum_value(HandshakeType, v_msg_type)

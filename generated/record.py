@@ -79,11 +79,10 @@ _ProtocolVersion_get = ProtocolVersion._value2member_map_.get
 #     opaque fragment[TLSPlaintext.length];
 # } TLSPlaintext;
 def _parse_TLSPlaintext(buf, pos, end, ctx):
-    f = ""
+    f = "type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "type"
         if tr is not None:
             tr.append(("type", pos))
         if pos + 1 > end:
@@ -125,9 +124,8 @@ def _parse_TLSPlaintext(buf, pos, end, ctx):
 
 
 def _build_TLSPlaintext(value, out, ctx):
-    f = ""
+    f = "type"
     try:
-        f = "type"
         v_type = value["type"]
         if v_type.__class__ is str:
             v_type = _c.enum_value(ContentType, v_type)
@@ -171,11 +169,10 @@ TLSPlaintext = _Codec(
 #     opaque fragment[TLSCiphertext.length];
 # } TLSCiphertext;
 def _parse_TLSCiphertext(buf, pos, end, ctx):
-    f = ""
+    f = "type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "type"
         if tr is not None:
             tr.append(("type", pos))
         if pos + 1 > end:
@@ -217,9 +214,8 @@ def _parse_TLSCiphertext(buf, pos, end, ctx):
 
 
 def _build_TLSCiphertext(value, out, ctx):
-    f = ""
+    f = "type"
     try:
-        f = "type"
         v_type = value["type"]
         if v_type.__class__ is str:
             v_type = _c.enum_value(ContentType, v_type)
@@ -266,11 +262,10 @@ TLSCiphertext = _Codec(
 #     };
 # } GenericBlockCipher;
 def _parse_GenericBlockCipher(buf, pos, end, ctx):
-    f = ""
+    f = "IV"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "IV"
         if tr is not None:
             tr.append(("IV", pos))
         p1 = ctx.get("record_iv_length")
@@ -296,17 +291,12 @@ def _parse_GenericBlockCipher(buf, pos, end, ctx):
 
 
 def _build_GenericBlockCipher(value, out, ctx):
-    f = ""
+    f = "IV"
     try:
-        f = "IV"
         v_IV = value["IV"]
         p1 = ctx.get("record_iv_length")
-        if p1 is None:
-            raise _c.build_missing("record_iv_length")
-        if p1.__class__ is not int or p1 < 0:
-            raise _c.bad_size_param("record_iv_length", p1, True)
         if len(v_IV) != p1:
-            raise _c.wrong_size(len(v_IV), p1)
+            raise _c.wrong_param_size("record_iv_length", p1, len(v_IV))
         out += v_IV
         f = "block_ciphered"
         out += value["block_ciphered"]
@@ -336,11 +326,10 @@ GenericBlockCipher = _Codec(
 #     };
 # } GenericAEADCipher;
 def _parse_GenericAEADCipher(buf, pos, end, ctx):
-    f = ""
+    f = "nonce_explicit"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "nonce_explicit"
         if tr is not None:
             tr.append(("nonce_explicit", pos))
         p1 = ctx.get("record_iv_length")
@@ -366,17 +355,12 @@ def _parse_GenericAEADCipher(buf, pos, end, ctx):
 
 
 def _build_GenericAEADCipher(value, out, ctx):
-    f = ""
+    f = "nonce_explicit"
     try:
-        f = "nonce_explicit"
         v_nonce_explicit = value["nonce_explicit"]
         p1 = ctx.get("record_iv_length")
-        if p1 is None:
-            raise _c.build_missing("record_iv_length")
-        if p1.__class__ is not int or p1 < 0:
-            raise _c.bad_size_param("record_iv_length", p1, True)
         if len(v_nonce_explicit) != p1:
-            raise _c.wrong_size(len(v_nonce_explicit), p1)
+            raise _c.wrong_param_size("record_iv_length", p1, len(v_nonce_explicit))
         out += v_nonce_explicit
         f = "aead_ciphered"
         out += value["aead_ciphered"]

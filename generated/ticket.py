@@ -36,11 +36,10 @@ __all__ = [
 #     opaque mac[32];
 # } ticket;
 def _parse_ticket(buf, pos, end, ctx):
-    f = ""
+    f = "key_name"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "key_name"
         if tr is not None:
             tr.append(("key_name", pos))
         stop1 = pos + 16
@@ -87,9 +86,8 @@ def _parse_ticket(buf, pos, end, ctx):
 
 
 def _build_ticket(value, out, ctx):
-    f = ""
+    f = "key_name"
     try:
-        f = "key_name"
         v_key_name = value["key_name"]
         if len(v_key_name) != 16:
             raise _c.wrong_size(len(v_key_name), 16)
@@ -157,11 +155,10 @@ _ClientAuthenticationType_get = ClientAuthenticationType._value2member_map_.get
 #     };
 # } ClientIdentity;
 def _parse_ClientIdentity(buf, pos, end, ctx):
-    f = ""
+    f = "client_authentication_type"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "client_authentication_type"
         if tr is not None:
             tr.append(("client_authentication_type", pos))
         if pos + 1 > end:
@@ -229,9 +226,8 @@ def _parse_ClientIdentity(buf, pos, end, ctx):
 
 
 def _build_ClientIdentity(value, out, ctx):
-    f = ""
+    f = "client_authentication_type"
     try:
-        f = "client_authentication_type"
         v_client_authentication_type = value["client_authentication_type"]
         if v_client_authentication_type.__class__ is str:
             v_client_authentication_type = _c.enum_value(
@@ -311,11 +307,10 @@ _MasterSecretKind_get = MasterSecretKind._value2member_map_.get
 #     opaque alpn_protocol<0..2^8-1>;
 # } StatePlaintext;
 def _parse_StatePlaintext(buf, pos, end, ctx):
-    f = ""
+    f = "protocol_version"
     r = _Container()
     tr = ctx.get("_trace")
     try:
-        f = "protocol_version"
         if tr is not None:
             tr.append(("protocol_version", pos))
         if pos + 2 > end:
@@ -420,9 +415,8 @@ def _parse_StatePlaintext(buf, pos, end, ctx):
 
 
 def _build_StatePlaintext(value, out, ctx):
-    f = ""
+    f = "protocol_version"
     try:
-        f = "protocol_version"
         v_protocol_version = value["protocol_version"]
         if v_protocol_version.__class__ is str:
             v_protocol_version = _c.enum_value(ProtocolVersion, v_protocol_version)

@@ -119,6 +119,14 @@ def bad_size_param(name: str, value: object, building: bool) -> CodecError:
     return DecodeError(reason, alert="internal_error")
 
 
+def wrong_param_size(name: str, param: object, got: int) -> EncodeError:
+    if param is None:
+        return build_missing(name)
+    if param.__class__ is not int or param < 0:  # type: ignore[operator]
+        return EncodeError(f"parameter {name}={param!r} must be a non-negative int")
+    return wrong_size(got, param)  # type: ignore[arg-type]
+
+
 def build_missing(name: str) -> EncodeError:
     return EncodeError(f"needs the build parameter {name}=...")
 
