@@ -7,7 +7,8 @@ subjectAltName.  Both are delegated to ``cryptography.x509.verification``
 matching per RFC 6125): this module only prepares its inputs and turns its
 refusals into the alert RFC 5246 §7.2.2 names:
 
-* a certificate that does not parse: ``bad_certificate``;
+* a certificate that does not parse, or whose key, names or extensions
+  do not decode when read: ``bad_certificate``;
 * a certificate outside its validity period: ``certificate_expired``;
 * no path to a trust anchor because no issuer is known: ``unknown_ca``;
 * a leaf key that cannot sign for our suites: ``unsupported_certificate``;
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509 import verification
 
 from tlsspec.generated.alert import AlertDescription
@@ -45,6 +46,17 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _D: Final = AlertDescription
+# What cryptography raises for bytes that do not decode as a certificate,
+# at load or when a field is first read: ValueError mostly, but a bad
+# version, a repeated extension, an unknown name type or an unknown key
+# algorithm each have their own class.
+_UNDECODABLE: Final = (
+    ValueError,
+    UnsupportedAlgorithm,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 def load_system_trust_anchors() -> tuple[x509.Certificate, ...]:
@@ -92,7 +104,7 @@ def subject_for(server_name: str) -> verification.Subject:
 def _parse(der_chain: Sequence[bytes]) -> list[x509.Certificate]:
     try:
         return [x509.load_der_x509_certificate(der) for der in der_chain]
-    except ValueError:
+    except _UNDECODABLE:
         raise LocalProtocolError(
             "Certificate.certificate_list: an entry is not a DER certificate",
             _D.bad_certificate,
@@ -139,6 +151,19 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def _check_leaf_key(leaf: x509.Certificate) -> PublicKey:
+    # cryptography decodes the key and the extensions only when they are
+    # read, so a certificate that loaded can still fail here.
+    try:
+        return _leaf_key(leaf)
+    except _UNDECODABLE as error:
+        raise LocalProtocolError(
+            f"Certificate.certificate_list[0]: key or extensions do not decode: "
+            f"{error}",
+            _D.bad_certificate,
+        ) from None
+
+
+def _leaf_key(leaf: x509.Certificate) -> PublicKey:
     key = leaf.public_key()
     if authentication_of(key) is None:  # type: ignore[arg-type]
         raise LocalProtocolError(
@@ -252,5 +277,13 @@ def verify_server_chain(
     try:
         verifier.verify(chain[0], chain[1:])
     except verification.VerificationError as error:
-        raise _diagnose(chain, trust_anchors, when, server_name, error) from None
+        try:
+            failure = _diagnose(chain, trust_anchors, when, server_name, error)
+        except _UNDECODABLE:
+            # A field the diagnosis reads does not decode.
+            failure = LocalProtocolError(
+                f"Certificate.certificate_list: does not verify: {error}",
+                _D.bad_certificate,
+            )
+        raise failure from None
     return key

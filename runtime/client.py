@@ -110,10 +110,6 @@ class ClientConnection(Connection):
 
     _role: ClassVar = "client"
     _peer: ClassVar = "server"
-    # LIMITATION: a server handshake message (in practice the Certificate
-    # chain) above 256 KiB is refused with decode_error; matters for
-    # chains of many large certificates; instead such servers fail.
-    _MAX_HANDSHAKE_MESSAGE: ClassVar = 2**18
 
     def __init__(
         self,
@@ -128,7 +124,9 @@ class ClientConnection(Connection):
             raise ValueError(
                 "server_name: required when the config verifies certificates"
             )
-        super().__init__(State.EXPECT_START, config.random, config.keylog)
+        super().__init__(
+            State.EXPECT_START, config.random, config.keylog, config.limits
+        )
         self._config = config
         self._server_name = server_name
         self._offer = self._resumable(session)
@@ -561,9 +559,12 @@ class ClientConnection(Connection):
     def _on_hello_request(self, body: Any, raw: bytes) -> State:
         # RFC 5246 §7.4.1.1: ignored while negotiating.  Once connected we
         # do not renegotiate, and say so with a warning (RFC 5746 §4.2).
+        # Either way it counts towards Limits.max_warning_alerts.
         if self._state is State.EXPECT_SERVER_DATA:
             _log.debug("client: refusing renegotiation (HelloRequest)")
             self._send_warning(_D.no_renegotiation)
+        else:
+            self._ignore_hello_request()
         return self._state
 
     # ------------------------------------------------------------------

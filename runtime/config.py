@@ -22,6 +22,7 @@ from tlsspec.generated.extensions import NamedGroup
 from tlsspec.runtime.certificates import load_system_trust_anchors
 from tlsspec.runtime.keyexchange import DEFAULT_GROUPS, PrivateKey, authentication_of
 from tlsspec.runtime.keylog import KeyLogWriter
+from tlsspec.runtime.limits import DEFAULT_LIMITS, Limits
 from tlsspec.runtime.suites import ALL_SUITES, SUITES_BY_CODE, CipherSuite
 from tlsspec.runtime.tickets import TicketKeyRing
 
@@ -103,9 +104,12 @@ class ClientConfig:
         clock: Seconds since the epoch.
         random: Source of random bytes, ``random(n)``.
         keylog: Write each master secret here (debugging only).
+        limits: What a connection accepts and holds from the server; see
+            :mod:`~tlsspec.runtime.limits`.
 
     Raises:
-        ValueError: A suite, group or ALPN name is invalid.
+        ValueError: A suite, group or ALPN name is invalid, or ``limits``
+            is not a :class:`~tlsspec.runtime.limits.Limits`.
     """
 
     trust_anchors: tuple[x509.Certificate, ...] | None = None
@@ -116,8 +120,10 @@ class ClientConfig:
     clock: Clock = field(default=time.time, repr=False)
     random: Random = field(default=os.urandom, repr=False)
     keylog: KeyLogWriter | None = field(default=None, repr=False)
+    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
+        _check_limits(self.limits)
         anchors = self.trust_anchors
         if anchors is None:
             anchors = load_system_trust_anchors() if self.verify else ()
@@ -151,11 +157,14 @@ class ServerConfig:
             right when this engine serves the TLS 1.2 clients of a TLS 1.3
             front end: a TLS 1.3 client that reaches a TLS 1.2-only server
             and sees the sentinel aborts, as RFC 8446 tells it to.
+        limits: What a connection accepts and holds from the client; see
+            :mod:`~tlsspec.runtime.limits`.
 
     Raises:
         ValueError: The chain is empty, the key does not match the leaf or
-            is of an unsupported type, no configured suite fits the key, or
-            a suite, group or ALPN name is invalid.
+            is of an unsupported type, no configured suite fits the key, a
+            suite, group or ALPN name is invalid, or ``limits`` is not a
+            :class:`~tlsspec.runtime.limits.Limits`.
     """
 
     certificate_chain: tuple[x509.Certificate, ...]
@@ -169,10 +178,12 @@ class ServerConfig:
     random: Random = field(default=os.urandom, kw_only=True, repr=False)
     keylog: KeyLogWriter | None = field(default=None, kw_only=True, repr=False)
     tls13_downgrade_sentinel: bool = field(default=False, kw_only=True)
+    limits: Limits = field(default=DEFAULT_LIMITS, kw_only=True)
     #: The DER certificates the Certificate message carries, leaf first.
     certificate_der: tuple[bytes, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        _check_limits(self.limits)
         chain = tuple(self.certificate_chain)
         if not chain:
             raise ValueError("certificate_chain: empty; expected the leaf first")
@@ -202,6 +213,13 @@ class ServerConfig:
         object.__setattr__(self, "groups", _groups(self.groups))
         der = tuple(certificate.public_bytes(Encoding.DER) for certificate in chain)
         object.__setattr__(self, "certificate_der", der)
+
+
+def _check_limits(limits: object) -> None:
+    if not isinstance(limits, Limits):
+        raise ValueError(
+            f"limits: {type(limits).__name__}, expected a runtime.limits.Limits"
+        )
 
 
 def _spki(key: object) -> bytes:

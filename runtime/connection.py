@@ -17,7 +17,14 @@ Errors: every protocol failure is a
 :class:`~tlsspec.runtime.alerts.LocalProtocolError` carrying its alert.
 :meth:`Connection._fail` is the one place that turns it into an alert on
 the wire; after it, and after a fatal alert from the peer, every call
-raises the same error (sticky) and the handshake's secrets are gone.
+raises the same error (sticky), the handshake's secrets are gone and the
+buffers are freed.
+
+Resources: the connection holds at most what its
+:class:`~tlsspec.runtime.limits.Limits` allow, whatever the peer sends and
+however the caller slices it: input is read a bounded slice at a time, a
+handshake message is refused from its header, and runs of records that
+carry nothing are cut short (see :mod:`tlsspec.runtime.limits`).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from tlsspec.runtime.events import (
 from tlsspec.runtime.finished import verify_finished
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.keyschedule import KeySchedule, Protections
+from tlsspec.runtime.limits import BufferUse, Limits
 from tlsspec.runtime.messages import HandshakeBuffer
 from tlsspec.runtime.prf import Sender
 from tlsspec.runtime.record import RecordProtection
@@ -134,8 +142,6 @@ class Connection:
 
     _role: ClassVar[Sender]
     _peer: ClassVar[Sender]
-    #: Largest handshake message body accepted from the peer.
-    _MAX_HANDSHAKE_MESSAGE: ClassVar[int]
     _state: State
     _handshake: HandshakeContext | None
 
@@ -144,14 +150,22 @@ class Connection:
         state: State,
         random: Callable[[int], bytes],
         keylog: KeyLogWriter | None,
+        limits: Limits,
     ) -> None:
         self._state = state
         self._random = random
         self._keylog = keylog
-        self._reader = RecordReader()
+        self._limits = limits
+        self._reader = RecordReader(capacity=limits.max_buffered_ciphertext)
         self._writer = RecordWriter()
         self._handshake_buffer = HandshakeBuffer(
-            max_message=self._MAX_HANDSHAKE_MESSAGE
+            max_message=limits.max_handshake_message,
+            max_certificate=limits.max_certificate_chain,
+            check_type=self._check_handshake_type,
+            limit_names=(
+                "Limits.max_handshake_message",
+                "Limits.max_certificate_chain",
+            ),
         )
         self._handshake = None
         self._handlers: dict[Message, Handler] = {}
@@ -160,6 +174,12 @@ class Connection:
         self._events: list[Event] = []
         # Application data the caller sent before the handshake completed.
         self._queued: list[bytes] = []
+        self._queued_length = 0
+        # Decrypted application data not yet returned by receive_data.
+        self._plaintext_length = 0
+        # Records that carried nothing, in a row (see limits.py).
+        self._warnings_in_a_row = 0
+        self._empty_records_in_a_row = 0
 
     # ------------------------------------------------------------------
     # Public interface
@@ -175,6 +195,19 @@ class Connection:
         """Whether application data may flow."""
         return self._state in (State.EXPECT_CLIENT_DATA, State.EXPECT_SERVER_DATA)
 
+    @property
+    def limits(self) -> Limits:
+        """The bounds this connection enforces."""
+        return self._limits
+
+    def buffer_use(self) -> BufferUse:
+        """What the connection holds now, to compare with :attr:`limits`."""
+        return BufferUse(
+            ciphertext=self._reader.buffered,
+            handshake=len(self._handshake_buffer),
+            plaintext=self._queued_length,
+        )
+
     def receive_data(self, data: bytes) -> list[Event]:
         """Process bytes from the transport.
 
@@ -186,19 +219,20 @@ class Connection:
 
         Raises:
             TLSError: A :class:`LocalProtocolError` for a protocol violation
-                (the fatal alert is already queued in :meth:`data_to_send`),
-                or the earlier error, or the peer's :class:`RemoteAlert`,
-                on every call after the connection failed.
+                or a breach of :attr:`limits` (the fatal alert is already
+                queued in :meth:`data_to_send`), or the earlier error, or
+                the peer's :class:`RemoteAlert`, on every call after the
+                connection failed.
         """
         if self._failure is not None:
             raise self._failure
         if self._state is State.CLOSED:
             # RFC 5246 §7.2.1: after close_notify, further data is ignored.
             return []
+        self._plaintext_length = 0
         try:
             if data:
-                self._reader.feed(data)
-                self._read_records()
+                self._read_input(data)
             else:
                 self._on_eof()
             self._send_queued_data()
@@ -227,7 +261,10 @@ class Connection:
             data: Any length; it is cut into records of at most 2^14 bytes.
 
         Raises:
-            TLSError: The connection failed earlier (sticky).
+            TLSError: The connection failed earlier (sticky), or, before
+                the handshake completed, the data queued would pass
+                ``limits.max_buffered_plaintext`` (internal_error; the
+                connection fails).
             RuntimeError: :meth:`close` was called, or the peer closed.
         """
         if self._failure is not None:
@@ -237,9 +274,23 @@ class Connection:
         if not data:
             return
         if not self.handshake_complete:
-            self._queued.append(bytes(data))
+            self._queue_application_data(data)
             return
         self._writer.write(CONTENT_APPLICATION_DATA, data)
+
+    def _queue_application_data(self, data: bytes) -> None:
+        limit = self._limits.max_buffered_plaintext
+        if self._queued_length + len(data) > limit:
+            error = LocalProtocolError(
+                f"send_application_data: {self._queued_length + len(data)} "
+                f"bytes queued before the handshake completed, above the "
+                f"{limit} of Limits.max_buffered_plaintext",
+                AlertDescription.internal_error,
+            )
+            self._fail(error)
+            raise error
+        self._queued.append(bytes(data))
+        self._queued_length += len(data)
 
     def close(self) -> None:
         """Queue a close_notify (RFC 5246 §7.2.1); later sends are refused.
@@ -255,12 +306,34 @@ class Connection:
     # Incoming records
     # ------------------------------------------------------------------
 
+    def _read_input(self, data: bytes) -> None:
+        # The reader gets at most its room at a time, so a huge input is
+        # never copied whole: memory stays within the ciphertext limit
+        # however much the caller passes.
+        with memoryview(data) as view:
+            offset = 0
+            while offset < len(view) and self._reading():
+                end = offset + self._reader.room()
+                self._reader.feed(view[offset:end])
+                offset = end
+                self._read_records()
+        if not self._reading():
+            # A fatal alert or close_notify ended reading: what follows
+            # it is never read (RFC 5246 §7.2.1, §7.2.2), and data still
+            # queued for a handshake that will not finish never leaves.
+            self._drop_input_and_queue()
+
+    def _reading(self) -> bool:
+        return self._failure is None and self._state is not State.CLOSED
+
     def _read_records(self) -> None:
-        while self._failure is None and self._state is not State.CLOSED:
+        while self._reading():
             record = self._reader.next_record()
             if record is None:
                 return
             content_type, fragment = record
+            if fragment:
+                self._empty_records_in_a_row = 0
             if content_type == CONTENT_HANDSHAKE:
                 self._on_handshake_record(fragment)
             elif content_type == CONTENT_APPLICATION_DATA:
@@ -281,6 +354,12 @@ class Connection:
         except DecodeError as error:
             raise _decode_failure(error) from None
 
+    def _check_handshake_type(self, msg_type: int) -> None:
+        # Called from a message's header, before its body is buffered: the
+        # state table refuses a message we would never accept now without
+        # holding a byte of it.
+        expect(self._state, MESSAGE_OF_HANDSHAKE_TYPE.get(msg_type), raw_type=msg_type)
+
     def _on_handshake_message(self, raw: bytes) -> None:
         message = MESSAGE_OF_HANDSHAKE_TYPE.get(raw[0])
         state = self._state
@@ -297,6 +376,8 @@ class Connection:
             handshake.transcript.add(raw)
         next_state = self._handlers[message](body, raw)
         self._state = check_next(state, message, next_state)
+        if next_state is not state:
+            self._warnings_in_a_row = 0
 
     def _on_change_cipher_spec(self, fragment: bytes) -> None:
         state = self._state
@@ -325,6 +406,7 @@ class Connection:
         (next_state,) = expect(state, Message.CHANGE_CIPHER_SPEC)
         _log.debug("%s: received ChangeCipherSpec in %s", self._role, state)
         self._state = next_state
+        self._warnings_in_a_row = 0
 
     def _on_alert(self, fragment: bytes) -> None:
         if not fragment:
@@ -341,6 +423,8 @@ class Connection:
             self._state = State.CLOSED
             self._forget_handshake()
             return
+        if action is not AlertAction.FATAL:
+            self._count_idle_warning(f"received {_alert_name(description)}")
         self._events.append(
             AlertReceived(level=AlertLevel(level), description=description)
         )
@@ -356,9 +440,50 @@ class Connection:
     def _on_application_data(self, fragment: bytes) -> None:
         expect(self._state, Message.APPLICATION_DATA)
         # Empty application data records are legal (RFC 5246 §6.2.1) and
-        # carry nothing to report.
-        if fragment:
-            self._events.append(ApplicationData(data=fragment))
+        # carry nothing to report, but only so many in a row.
+        if not fragment:
+            self._count_empty_record()
+            return
+        self._warnings_in_a_row = 0
+        # LIMITATION: receive_data returns all its events at once and
+        # cannot keep the rest of its input for a later call; matters for
+        # callers passing more than max_buffered_plaintext of application
+        # data in one call; instead the connection fails with
+        # internal_error, so pass socket-sized reads (64 KiB).
+        self._plaintext_length += len(fragment)
+        limit = self._limits.max_buffered_plaintext
+        if self._plaintext_length > limit:
+            raise LocalProtocolError(
+                f"TLSPlaintext.fragment: {self._plaintext_length} bytes of "
+                f"application data in one receive_data call, above the {limit} "
+                "of Limits.max_buffered_plaintext",
+                AlertDescription.internal_error,
+            )
+        self._events.append(ApplicationData(data=fragment))
+
+    def _count_empty_record(self) -> None:
+        self._empty_records_in_a_row += 1
+        limit = self._limits.max_empty_records
+        if self._empty_records_in_a_row > limit:
+            raise LocalProtocolError(
+                f"TLSPlaintext.fragment: {self._empty_records_in_a_row} empty "
+                f"application_data records in a row, above the {limit} of "
+                "Limits.max_empty_records",
+                AlertDescription.unexpected_message,
+            )
+
+    def _count_idle_warning(self, what: str) -> None:
+        # A warning alert either way, or an ignored HelloRequest: the
+        # connection stays where it was.  A peer may not do that forever.
+        self._warnings_in_a_row += 1
+        limit = self._limits.max_warning_alerts
+        if self._warnings_in_a_row > limit:
+            raise LocalProtocolError(
+                f"Alert: {what}, {self._warnings_in_a_row} warnings or ignored "
+                f"requests in a row, above the {limit} of "
+                "Limits.max_warning_alerts",
+                AlertDescription.unexpected_message,
+            )
 
     def _on_eof(self) -> None:
         # A transport EOF without close_notify: whatever was in flight may
@@ -367,6 +492,7 @@ class Connection:
         self._events.append(ConnectionClosed(clean=False))
         self._state = State.CLOSED
         self._forget_handshake()
+        self._drop_input_and_queue()
 
     # ------------------------------------------------------------------
     # Outgoing messages, for the role handlers
@@ -421,11 +547,18 @@ class Connection:
         handshake.transcript.add(raw)
 
     def _send_warning(self, description: AlertDescription) -> None:
+        # Each warning we send answers a record of the peer's: counted, so
+        # a flood of renegotiation requests cannot grow our output forever.
+        self._count_idle_warning(f"sending {description.name}")
         self._writer.write(CONTENT_ALERT, alert_bytes(description, AlertLevel.warning))
+
+    def _ignore_hello_request(self) -> None:
+        self._count_idle_warning("ignoring HelloRequest")
 
     def _send_queued_data(self) -> None:
         if self._queued and self.handshake_complete and not self._close_sent:
             queued, self._queued = self._queued, []
+            self._queued_length = 0
             for data in queued:
                 self._writer.write(CONTENT_APPLICATION_DATA, data)
 
@@ -451,8 +584,7 @@ class Connection:
         _log.debug("%s: failing in %s: %s", self._role, self._state, error)
         self._failure = error
         self._state = State.FAILED
-        self._events = []
-        self._queued = []
+        self._free_buffers()
         self._writer.discard_pending()
         self._forget_handshake()
         self._forget_session()
@@ -462,6 +594,19 @@ class Connection:
             # The write keys themselves failed, or the description cannot
             # be sent: close without an alert.
             _log.debug("%s: no alert sent for %s", self._role, error.description)
+
+    def _free_buffers(self) -> None:
+        # Nothing received is read again after a failure, and no event
+        # from the failed call is returned.
+        self._events = []
+        self._plaintext_length = 0
+        self._drop_input_and_queue()
+
+    def _drop_input_and_queue(self) -> None:
+        self._reader.clear()
+        self._handshake_buffer.clear()
+        self._queued = []
+        self._queued_length = 0
 
     def _begin_handshake(self, handshake: HandshakeContext) -> None:
         self._handshake = handshake
@@ -477,6 +622,10 @@ class Connection:
 
     def _forget_session(self) -> None:
         """Drop a resumable session (client side); RFC 5246 §7.2.2."""
+
+
+def _alert_name(description: int) -> str:
+    return getattr(description, "name", str(description))
 
 
 def _empty_record(kind: str) -> LocalProtocolError:

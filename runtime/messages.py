@@ -10,14 +10,17 @@ generated codec.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from tlsspec.errors import DecodeError
+from tlsspec.generated.handshake import HandshakeType
 from tlsspec.generated.record import ContentType, TLSPlaintext
 
 __all__ = [
     "HANDSHAKE_HEADER_LENGTH",
+    "MAX_HANDSHAKE_BODY",
     "RECORD_HEADER_LENGTH",
     "HandshakeBuffer",
     "Record",
@@ -26,6 +29,8 @@ __all__ = [
 
 RECORD_HEADER_LENGTH = 5
 HANDSHAKE_HEADER_LENGTH = 4
+# RFC 5246 §7.4: Handshake.length is a uint24.
+MAX_HANDSHAKE_BODY: Final = 2**24 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +74,38 @@ def split_records(data: bytes) -> tuple[list[Record], bytes]:
 class HandshakeBuffer:
     """Reassembles handshake messages from handshake-record fragments.
 
+    Each message's 4-byte header is checked as soon as it is complete,
+    before a byte of the body is buffered: first ``check_type`` (the engine
+    asks its state table whether the type may come now), then the 24-bit
+    length against the limit for that type.  So a peer cannot make us hold
+    more than one message's limit, nor any body of a message we would
+    refuse anyway.
+
     Args:
-        max_message: Largest message body accepted; the 24-bit length is
-            checked as soon as the header is complete, before buffering the
-            body.
+        max_message: Largest message body accepted.
+        max_certificate: Largest Certificate body accepted; defaults to
+            ``max_message``.
+        check_type: Called with each message's type byte once its header
+            is complete; raises to refuse the message.
+        limit_names: The names of the two limits, for error messages, e.g.
+            ``("Limits.max_handshake_message", "Limits.max_certificate_chain")``.
     """
 
-    def __init__(self, *, max_message: int = 2**24 - 1) -> None:
+    def __init__(
+        self,
+        *,
+        max_message: int = MAX_HANDSHAKE_BODY,
+        max_certificate: int | None = None,
+        check_type: Callable[[int], object] | None = None,
+        limit_names: tuple[str, str] = ("max_message", "max_certificate"),
+    ) -> None:
         self._buffer = bytearray()
         self.max_message = max_message
+        if max_certificate is None:
+            max_certificate = max_message
+        self.max_certificate = max_certificate
+        self._check_type = check_type
+        self._limit_names = limit_names
 
     def __len__(self) -> int:
         return len(self._buffer)
@@ -85,18 +113,18 @@ class HandshakeBuffer:
     def feed(self, fragment: bytes) -> Iterator[bytes]:
         """Add one record's fragment; yield every message now complete.
 
+        Messages are yielded one at a time, and the next header is only
+        checked once the caller asks for the next message, so a
+        ``check_type`` that reads the caller's state sees it up to date.
+
         Raises:
-            DecodeError: A message declares a length above ``max_message``.
+            DecodeError: A message declares a length above its limit.
+            Exception: Whatever ``check_type`` raises.
         """
         self._buffer += fragment
         while len(self._buffer) >= HANDSHAKE_HEADER_LENGTH:
-            length = int.from_bytes(self._buffer[1:4], "big")
-            if length > self.max_message:
-                raise DecodeError(
-                    f"handshake message of {length} bytes exceeds the limit "
-                    f"of {self.max_message}",
-                    path="Handshake.length",
-                )
+            self._check_header()
+            length = int.from_bytes(self._buffer[1:HANDSHAKE_HEADER_LENGTH], "big")
             total = HANDSHAKE_HEADER_LENGTH + length
             if len(self._buffer) < total:
                 return
@@ -107,6 +135,28 @@ class HandshakeBuffer:
     def clear(self) -> None:
         """Drop buffered bytes (after a fatal error)."""
         self._buffer.clear()
+
+    def _check_header(self) -> None:
+        msg_type = self._buffer[0]
+        if self._check_type is not None:
+            self._check_type(msg_type)
+        length = int.from_bytes(self._buffer[1:HANDSHAKE_HEADER_LENGTH], "big")
+        certificate = msg_type == HandshakeType.certificate
+        limit = self.max_certificate if certificate else self.max_message
+        if length > limit:
+            name = self._limit_names[1 if certificate else 0]
+            raise DecodeError(
+                f"{_type_name(msg_type)} of {length} bytes is above the limit "
+                f"of {limit} ({name})",
+                path="Handshake.length",
+            )
+
+
+def _type_name(msg_type: int) -> str:
+    try:
+        return HandshakeType(msg_type).name
+    except ValueError:
+        return f"handshake type {msg_type}"
 
 
 def handshake_messages(records: list[Record]) -> Iterator[tuple[Record, bytes]]:

@@ -17,7 +17,11 @@ Header checks, in the order a receiver can make them (RFC 5246 §6.2.1):
   Appendix E.1: servers "MUST accept any value {03,XX}" for the ClientHello
   record), afterwards only {3, 3}; a wrong one is ``protocol_version``;
 * the length: above 2^14 for a plaintext record, or 2^14 + 2048 for a
-  protected one, is ``record_overflow`` at once, before the body arrives.
+  protected one, is ``record_overflow`` at once, before the body arrives;
+* then our own bound: a record longer than the reader's ``capacity``
+  (``Limits.max_buffered_ciphertext``) is ``internal_error``, since it is
+  legal but does not fit the memory we set aside.  With the default
+  capacity every legal record fits.
 """
 
 from __future__ import annotations
@@ -66,21 +70,38 @@ _MAJOR_VERSION: Final = 3
 class RecordReader:
     """Whole records from the incoming stream, opened and checked."""
 
-    __slots__ = ("_buffer", "_position", "_protection", "version")
+    __slots__ = ("_buffer", "_capacity", "_position", "_protection", "version")
 
-    def __init__(self) -> None:
+    def __init__(self, *, capacity: int | None = None) -> None:
         self._buffer = bytearray()
         self._position = 0
+        #: The most bytes of one record held; None holds any legal record.
+        self._capacity = capacity
         self._protection: RecordProtection | None = None
         #: The record version required from now on; None accepts {3, x}.
         self.version: int | None = None
 
-    def feed(self, data: bytes) -> None:
-        """Append bytes received from the transport."""
+    def feed(self, data: bytes | memoryview) -> None:
+        """Append bytes received from the transport.
+
+        The caller keeps what it feeds below ``capacity`` (see
+        :meth:`room`); the reader only refuses records that cannot fit.
+        """
         if self._position:
             del self._buffer[: self._position]
             self._position = 0
         self._buffer += data
+
+    def room(self) -> int:
+        """How many more bytes may be fed without passing ``capacity``."""
+        if self._capacity is None:
+            return MAX_CIPHERTEXT_LENGTH + _HEADER_LENGTH
+        return self._capacity - self.buffered
+
+    def clear(self) -> None:
+        """Drop every buffered byte (after the connection ended)."""
+        self._buffer = bytearray()
+        self._position = 0
 
     @property
     def protected(self) -> bool:
@@ -152,6 +173,18 @@ class RecordReader:
                 f"TLSPlaintext.length: {length}, expected at most {limit} "
                 "(RFC 5246 §6.2.1, §6.2.3)",
                 AlertDescription.record_overflow,
+            )
+        # LIMITATION: no smaller records are negotiated (RFC 6066 §4
+        # max_fragment_length, RFC 8449 record_size_limit); matters when
+        # Limits.max_buffered_ciphertext is set below the largest legal
+        # record; instead a longer record is refused with internal_error.
+        capacity = self._capacity
+        if capacity is not None and _HEADER_LENGTH + length > capacity:
+            raise LocalProtocolError(
+                f"TLSPlaintext.length: {length}, a record of "
+                f"{_HEADER_LENGTH + length} bytes does not fit the "
+                f"{capacity} bytes of Limits.max_buffered_ciphertext",
+                AlertDescription.internal_error,
             )
 
 

@@ -88,13 +88,11 @@ class ServerConnection(Connection):
 
     _role: ClassVar = "server"
     _peer: ClassVar = "client"
-    # LIMITATION: client handshake messages above 64 KiB are refused with
-    # decode_error; matters only for ClientHellos padded beyond any
-    # client's practice; instead such clients fail.
-    _MAX_HANDSHAKE_MESSAGE: ClassVar = 2**16
 
     def __init__(self, config: ServerConfig) -> None:
-        super().__init__(State.EXPECT_CLIENT_HELLO, config.random, config.keylog)
+        super().__init__(
+            State.EXPECT_CLIENT_HELLO, config.random, config.keylog, config.limits
+        )
         self._config = config
         self._begin_handshake(_ServerHandshake())
         self._handlers = {
