@@ -345,7 +345,8 @@ class AesGcmProtection(RecordProtection):
         if len(fragment) < overhead:
             raise _bad_record_mac()
         explicit = fragment[:_GCM_EXPLICIT_NONCE_LENGTH]
-        sealed = fragment[_GCM_EXPLICIT_NONCE_LENGTH:]
+        # A view, not a copy: the fragment may be 2^14 bytes and more.
+        sealed = memoryview(fragment)[_GCM_EXPLICIT_NONCE_LENGTH:]
 
         aad = _pseudo_header(seq, content_type, len(fragment) - overhead)
         try:
