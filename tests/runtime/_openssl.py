@@ -1,27 +1,28 @@
-"""Run one OpenSSL handshake in memory and keep every byte each side wrote.
+"""One OpenSSL handshake in memory, as the key-schedule tests need it.
 
-Python's ``ssl`` module drives OpenSSL through ``ssl.MemoryBIO`` pairs, so a
-client and a server talk inside this process without sockets.  The helper
-records each flight as it leaves a side, in send order, and learns the master
-secret from the NSS key log OpenSSL writes (``SSLContext.keylog_filename``).
-
+A thin layer over the shared harness in ``tests/support/openssl.py``: it
+pins one cipher and protocol version, cuts each side's flights into records
+tagged with their sender, and keeps the master secrets of the NSS key log.
 Nothing here uses tlsspec: the tests compare what tlsspec derives against
-what OpenSSL did.  The fuller shared harness lives in ``tests/support/``.
+what OpenSSL did.
 """
 
 from __future__ import annotations
 
-import datetime
 import ssl
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+
+from tests.support.openssl import (
+    make_ecdsa_identity,
+    make_rsa_identity,
+    run_openssl_pair,
+    ssl_context,
+)
 
 # RFC 5246 §6.2.1: type(1) + version(2) + length(2).
 RECORD_HEADER_LENGTH: Final = 5
@@ -35,10 +36,7 @@ HANDSHAKE: Final = 22
 # Python does not name it, but passes unknown option bits through.
 OPENSSL_OP_NO_EXTENDED_MASTER_SECRET: Final = 1 << 0
 
-# How many pump rounds a handshake may take before we call it stuck.
-_MAX_ROUNDS: Final = 16
-_HOSTNAME: Final = "tlsspec.test"
-_RSA_KEY_BITS: Final = 2048
+_HOSTNAME: Final = "localhost"
 
 Side = Literal["client", "server"]
 KeyType = Literal["ecdsa", "rsa"]
@@ -98,48 +96,6 @@ def split_handshake_messages(stream: bytes) -> list[bytes]:
     return messages
 
 
-def _certificate(
-    key_type: KeyType,
-) -> tuple[bytes, bytes, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
-    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    if key_type == "ecdsa":
-        key = ec.generate_private_key(ec.SECP256R1())
-    else:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_KEY_BITS)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _HOSTNAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(_HOSTNAME)]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return certificate_pem, key_pem, key
-
-
-def _read_keylog(path: Path) -> dict[bytes, bytes]:
-    secrets = {}
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        if len(fields) == 3 and fields[0] == "CLIENT_RANDOM":
-            secrets[bytes.fromhex(fields[1])] = bytes.fromhex(fields[2])
-    return secrets
-
-
 def run_handshake(
     workdir: Path,
     *,
@@ -165,68 +121,43 @@ def run_handshake(
         Every record in send order, the key log's master secrets, the
         negotiated cipher and version, and the server's private key.
     """
-    certificate_pem, key_pem, server_key = _certificate(key_type)
-    certificate_file = workdir / "server.pem"
-    certificate_file.write_bytes(key_pem + certificate_pem)
+    identity = make_ecdsa_identity() if key_type == "ecdsa" else make_rsa_identity()
     keylog = workdir / "keylog.txt"
     cipher_string = cipher
     if security_level is not None:
         cipher_string += f":@SECLEVEL={security_level}"
+    options = 0 if extended_master_secret else OPENSSL_OP_NO_EXTENDED_MASTER_SECRET
 
     # Old protocol versions make Python warn; the tests ask for them on
     # purpose.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        server_context = ssl_context(
+            "server", identity, ciphers=cipher_string, tls12_only=False, options=options
+        )
+        client_context = ssl_context(
+            "client",
+            ciphers=cipher_string,
+            tls12_only=False,
+            options=options,
+            keylog=keylog,
+        )
         for context in (server_context, client_context):
             context.minimum_version = version
             context.maximum_version = version
-            context.set_ciphers(cipher_string)
-            if not extended_master_secret:
-                context.options |= OPENSSL_OP_NO_EXTENDED_MASTER_SECRET
-    server_context.load_cert_chain(certificate_file)
-    client_context.load_verify_locations(cadata=certificate_pem.decode())
-    client_context.keylog_filename = str(keylog)
+    result = run_openssl_pair(client_context, server_context, server_hostname=_HOSTNAME)
 
-    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
-    from_server, from_client = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context.wrap_bio(
-        to_client, from_client, server_side=False, server_hostname=_HOSTNAME
-    )
-    server = server_context.wrap_bio(to_server, from_server, server_side=True)
-
-    records: list[Record] = []
-    done: dict[Side, bool] = {"client": False, "server": False}
-    sides: tuple[tuple[Side, ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO], ...] = (
-        ("client", client, from_client, to_server),
-        ("server", server, from_server, to_client),
-    )
-    for _ in range(_MAX_ROUNDS):
-        moved = False
-        for name, endpoint, outgoing, peer_incoming in sides:
-            if not done[name]:
-                try:
-                    endpoint.do_handshake()
-                    done[name] = True
-                except ssl.SSLWantReadError:
-                    pass
-            flight = outgoing.read()
-            if flight:
-                moved = True
-                records += split_records(name, flight)
-                peer_incoming.write(flight)
-        if done["client"] and done["server"] and not moved:
-            break
-    else:
-        raise AssertionError("in-memory handshake did not finish")
-
-    negotiated = client.cipher()
+    records = [
+        record
+        for sender, flight in result.transcript
+        for record in split_records(sender, flight)
+    ]
+    negotiated = result.client.cipher()
     assert negotiated is not None
     return Handshake(
         records=records,
-        keylog=_read_keylog(keylog),
+        keylog={line.client_random: line.secret for line in result.keylog},
         cipher=negotiated[0],
         version=negotiated[1],
-        server_key=server_key,
+        server_key=identity.key,
     )
