@@ -332,7 +332,7 @@ def sign(key: PrivateKey, scheme: SignatureScheme, data: bytes) -> bytes:
 
     LIMITATION: RSA-PSS salts come from OpenSSL's random generator, not the
     injected one; matters for tests that compare transcripts byte for byte
-    across runs; instead those tests use ECDSA or PKCS#1 v1.5 identities.
+    across runs; instead those tests use ECDSA or RSASSA-PKCS1-v1_5 identities.
 
     Args:
         key: The private key; its type must fit ``scheme``.

@@ -133,9 +133,9 @@ _HASH_SHAPES: Final = {
     ),
 }
 
-# Filler for the dummy hash that evens out HMAC work.  Skipping at most a
-# 256-byte padding span saves at most 256 / block + 1 blocks: 5 of 64 bytes
-# or 3 of 128 bytes, both under 512 bytes.
+# Filler for the dummy hash that evens out HMAC work.  A padding span of up
+# to 256 bytes skips at most 256 / block + 1 hash blocks, which stays under
+# 512 bytes for both the 64-byte and the 128-byte block sizes.
 _FILLER: Final = memoryview(bytes(2 * _MAX_PADDING_SPAN))
 
 
@@ -275,7 +275,7 @@ class RecordProtection(abc.ABC):
             self._fail(error)
 
         # RFC 5246 §6.2.3 and §7.2.2: a record that decrypts to more than
-        # 2^14 bytes (no compression is negotiated) is a record_overflow.
+        # 2^14 bytes is a record_overflow; compression is never negotiated.
         if len(plaintext) > MAX_PLAINTEXT_LENGTH:
             self._fail(
                 LocalProtocolError(

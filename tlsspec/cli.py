@@ -446,15 +446,13 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _key_exchange(server_hello: bytes) -> str:
-    # RFC 5246 §7.4.3: the negotiated suite fixes the key exchange.
     from tlsspec.generated.handshake import Handshake
+    from tlsspec.trace import key_exchange_of
 
     try:
-        suite = Handshake.parse(server_hello)["body"]["cipher_suite"]
+        return key_exchange_of(Handshake.parse(server_hello)["body"]["cipher_suite"])
     except DecodeError:
         return "ec_diffie_hellman"
-    name = getattr(suite, "name", "")
-    return "rsa" if name.startswith("TLS_RSA_") else "ec_diffie_hellman"
 
 
 def _params(items: list[str]) -> list[tuple[str, Any]]:

@@ -28,6 +28,7 @@ __all__ = [
     "SERVER",
     "TraceEntry",
     "WireTrace",
+    "key_exchange_of",
     "render_json",
     "render_ladder",
 ]
@@ -146,10 +147,7 @@ class WireTrace:
         name = _NAMES.get(msg_type, f"handshake({int(msg_type)})")
         body = value["body"]
         if msg_type == HandshakeType.server_hello:
-            suite = body["cipher_suite"]
-            # RFC 5246 §7.4.3: the suite fixes the key exchange.
-            rsa = _enum_name(suite, CipherSuite).startswith("TLS_RSA_")
-            self._kx = "rsa" if rsa else "ec_diffie_hellman"
+            self._kx = key_exchange_of(body["cipher_suite"])
         self._add(sender, name, _summary(msg_type, body, len(message)))
 
     def _add(
@@ -163,6 +161,16 @@ class WireTrace:
         self.entries.append(
             TraceEntry(sender=sender, name=name, summary=summary, bracketed=bracketed)
         )
+
+
+def key_exchange_of(suite: int) -> str:
+    """The ``key_exchange_algorithm`` parse parameter a suite implies.
+
+    RFC 5246 §7.4.3: the negotiated suite fixes the key exchange; the specs
+    know static RSA (``TLS_RSA_*``) and ECDHE.
+    """
+    rsa = _enum_name(suite, CipherSuite).startswith("TLS_RSA_")
+    return "rsa" if rsa else "ec_diffie_hellman"
 
 
 def _enum_name(value: Any, enum_cls: type) -> str:
