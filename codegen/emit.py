@@ -14,7 +14,7 @@ This module decides the code; ``templates/module.py.j2`` only lays it out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -302,6 +302,29 @@ class Emitter:
         tag = code.temp("t")
         code(f"{tag} = {self.tag_expr(code, sel, False)}")
         out = value_var or (f"v_{python_name(sel.name)}" if sel.name else None)
+        assert sel.tag.enum is not None
+        self.dispatch(
+            code,
+            sel,
+            tag,
+            lambda arm: self.parse_arm(code, arm, ctx, out, inner_lim, path),
+            f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")',
+        )
+        if sub is not None:
+            code(f'f = "{path}"')
+            self.close_bound(code, sub)
+        if sel.name is not None and value_var is None:
+            code(f'{ctx.target}["{sel.name}"] = {out}')
+
+    def dispatch(
+        self,
+        code: _Code,
+        sel: SelectMember,
+        tag: str,
+        emit_arm: Callable[[Arm], None],
+        no_case: str,
+    ) -> None:
+        """``if``/``elif`` per arm on the tag, then the default or ``no_case``."""
         first = True
         default_arm: Arm | None = None
         for arm in sel.arms:
@@ -309,28 +332,23 @@ class Emitter:
                 default_arm = arm
                 if not arm.labels:
                     continue
-            cond = self.arm_condition(tag, arm)
-            with code.block(f"{'if' if first else 'elif'} {cond}:"):
-                self.parse_arm(code, arm, ctx, out, inner_lim, path)
+            with code.block(
+                f"{'if' if first else 'elif'} {self.arm_condition(tag, arm)}:"
+            ):
+                emit_arm(arm)
             first = False
-        if default_arm is not None:
-            if first:
-                self.parse_arm(code, default_arm, ctx, out, inner_lim, path)
+        if first:
+            # No labelled arm: the default, or the refusal, stands alone.
+            if default_arm is not None:
+                emit_arm(default_arm)
             else:
-                with code.block("else:"):
-                    self.parse_arm(code, default_arm, ctx, out, inner_lim, path)
-        else:
-            assert sel.tag.enum is not None
-            if first:
-                code(f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")')
+                code(no_case)
+            return
+        with code.block("else:"):
+            if default_arm is not None:
+                emit_arm(default_arm)
             else:
-                with code.block("else:"):
-                    code(f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")')
-        if sub is not None:
-            code(f'f = "{path}"')
-            self.close_bound(code, sub)
-        if sel.name is not None and value_var is None:
-            code(f'{ctx.target}["{sel.name}"] = {out}')
+                code(no_case)
 
     def arm_condition(self, tag: str, arm: Arm) -> str:
         if len(arm.labels) == 1:
@@ -638,32 +656,14 @@ class Emitter:
             code(f"out += bytes({sel.vector.width})")
         tag = code.temp("t")
         code(f"{tag} = {self.tag_expr(code, sel, True)}")
-        first = True
-        default_arm = None
-        for arm in sel.arms:
-            if arm.is_default:
-                default_arm = arm
-                if not arm.labels:
-                    continue
-            with code.block(
-                f"{'if' if first else 'elif'} {self.arm_condition(tag, arm)}:"
-            ):
-                self.build_arm(code, arm, ctx, val, path)
-            first = False
-        if default_arm is not None:
-            if first:
-                self.build_arm(code, default_arm, ctx, val, path)
-            else:
-                with code.block("else:"):
-                    self.build_arm(code, default_arm, ctx, val, path)
-        else:
-            assert sel.tag.enum is not None
-            body = f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")'
-            if first:
-                code(body)
-            else:
-                with code.block("else:"):
-                    code(body)
+        assert sel.tag.enum is not None
+        self.dispatch(
+            code,
+            sel,
+            tag,
+            lambda arm: self.build_arm(code, arm, ctx, val, path),
+            f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")',
+        )
         if start is not None and sel.vector is not None:
             n = code.temp("n")
             w = sel.vector.width
