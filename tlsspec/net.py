@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -283,20 +283,22 @@ class _ServerSession:
         _print_trace(self.trace, self.options.trace_format, sys.stdout)
 
 
-_last_loop_error = 0.0
-
-
-def _quiet_exception_handler(
-    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-) -> None:
+def _quiet_exception_handler() -> Callable[
+    [asyncio.AbstractEventLoop, dict[str, Any]], None
+]:
     # Errors outside a connection (accept failing for want of file
     # descriptors, say) get one line every few seconds, not a traceback each.
-    global _last_loop_error
-    now = loop.time()
-    if now - _last_loop_error >= LOOP_ERROR_INTERVAL:
-        _last_loop_error = now
-        error = context.get("exception")
-        logger.warning("server: %s", error or context.get("message"))
+    last = -LOOP_ERROR_INTERVAL
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        nonlocal last
+        now = loop.time()
+        if now - last >= LOOP_ERROR_INTERVAL:
+            last = now
+            error = context.get("exception")
+            logger.warning("server: %s", error or context.get("message"))
+
+    return handler
 
 
 async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> int:
@@ -329,7 +331,7 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
             finished.set()
 
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(_quiet_exception_handler)
+    loop.set_exception_handler(_quiet_exception_handler())
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
