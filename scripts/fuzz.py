@@ -41,6 +41,9 @@ from tests.hostile.fuzzing import (  # noqa: E402 - needs the path set above
 
 #: Seconds between progress lines.
 _PROGRESS_EVERY = 30.0
+#: Examples per target in the first round, so that every target runs some
+#: before the long batches start, however short the run.
+_FIRST_ROUND_BATCH = 20
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -96,16 +99,20 @@ def _fuzz(targets: list[FuzzTarget], minutes: float, batch: int) -> dict[str, st
         if not alive:
             break
         rounds += 1
+        size = min(batch, _FIRST_ROUND_BATCH) if rounds == 1 else batch
         for target in alive:
             if time.monotonic() >= deadline:
                 break
             try:
-                target.run(fuzz_settings(max_examples=batch))
+                target.run(fuzz_settings(max_examples=size))
             except Exception as error:
                 failures[target.name] = _report_failure(target, error)
             if time.monotonic() >= next_progress:
                 total = sum(EXAMPLES_RUN.values())
-                print(f"round {rounds}: {total} examples, {len(failures)} failed")
+                print(
+                    f"in round {rounds}: {total} examples so far, "
+                    f"{len(failures)} failed"
+                )
                 next_progress = time.monotonic() + _PROGRESS_EVERY
     return failures
 
@@ -123,13 +130,20 @@ def main(argv: list[str] | None = None) -> int:
 
     elapsed = time.monotonic() - started
     print(f"\n{'target':<48} {'examples':>9}  result")
+    not_run = 0
     for target in targets:
-        result = "FAILED" if target.name in failures else "ok"
+        if target.name in failures:
+            result = "FAILED"
+        elif EXAMPLES_RUN[target.name] == 0:
+            result = "not run"
+            not_run += 1
+        else:
+            result = "ok"
         print(f"{target.name:<48} {EXAMPLES_RUN[target.name]:>9}  {result}")
     total = sum(EXAMPLES_RUN[t.name] for t in targets)
     print(
         f"\n{total} examples in {elapsed:.0f} s; "
-        f"{len(failures)} of {len(targets)} targets failed"
+        f"{len(failures)} of {len(targets)} targets failed, {not_run} not run"
     )
     return 1 if failures else 0
 
