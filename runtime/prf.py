@@ -91,6 +91,12 @@ LEGACY_PRF: Final = "md5sha1"
 _LEGACY_DIGEST_SIZE: Final = hashes.MD5.digest_size + hashes.SHA1.digest_size
 
 
+# Hash objects carry no state, so one instance per name serves every call.
+_PRF_INSTANCES: Final[dict[str, hashes.HashAlgorithm]] = {
+    name: algorithm() for name, algorithm in _PRF_ALGORITHMS.items()
+}
+
+
 def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
     """Return the hash a TLS 1.2 PRF name stands for.
 
@@ -103,8 +109,12 @@ def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
     Raises:
         ValueError: ``hash`` is not a TLS 1.2 PRF hash.
     """
+    return type(_prf_instance(hash))()
+
+
+def _prf_instance(hash: str) -> hashes.HashAlgorithm:
     try:
-        return _PRF_ALGORITHMS[hash]()
+        return _PRF_INSTANCES[hash]
     except KeyError:
         raise ValueError(
             f"PRF hash {hash!r} is not supported; expected one of "
@@ -127,7 +137,7 @@ def digest_size(hash: str) -> int:
     """
     if hash == LEGACY_PRF:
         return _LEGACY_DIGEST_SIZE
-    return hash_algorithm(hash).digest_size
+    return _prf_instance(hash).digest_size
 
 
 def _p_hash(
@@ -135,20 +145,22 @@ def _p_hash(
 ) -> bytes:
     # RFC 5246 §5: A(0) = seed, A(i) = HMAC(secret, A(i-1)), and the output
     # is HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed) + ...,
-    # truncated to the length asked for.
+    # truncated to the length asked for.  The last block finalizes the
+    # keyed object itself: nothing needs it afterwards, so no copy.
     keyed = hmac.HMAC(secret, algorithm)
-    output = bytearray()
+    last = -(-length // algorithm.digest_size) - 1
+    if last < 0:
+        return b""
+    blocks = []
     chain = seed
-    while len(output) < length:
+    for index in range(last + 1):
         step = keyed.copy()
         step.update(chain)
         chain = step.finalize()
-
-        block = keyed.copy()
-        block.update(chain)
-        block.update(seed)
-        output += block.finalize()
-    return bytes(output[:length])
+        block = keyed if index == last else keyed.copy()
+        block.update(chain + seed)
+        blocks.append(block.finalize())
+    return b"".join(blocks)[:length]
 
 
 def _check_length(length: int) -> None:
@@ -181,7 +193,7 @@ def prf(
             negative.
     """
     _check_length(length)
-    return _p_hash(hash_algorithm(hash), secret, label + seed, length)
+    return _p_hash(_prf_instance(hash), secret, label + seed, length)
 
 
 def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes:
@@ -217,7 +229,8 @@ def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes
 def _derive(secret: bytes, label: bytes, seed: bytes, length: int, hash: str) -> bytes:
     if hash == LEGACY_PRF:
         return prf_tls10(secret, label=label, seed=seed, length=length)
-    return prf(secret, label=label, seed=seed, length=length, hash=hash)
+    _check_length(length)
+    return _p_hash(_prf_instance(hash), secret, label + seed, length)
 
 
 def _check_random(name: str, value: bytes) -> None:

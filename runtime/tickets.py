@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -307,15 +308,53 @@ class Unsealed:
 
 
 class _Slot:
-    # One key of the ring with its cryptography objects built once (an HMAC
-    # keyed once is copied for each use), and when it stopped being current.
-    __slots__ = ("aes", "key", "mac", "retired_at")
+    # One key of the ring with its cryptography objects built once, and when
+    # it stopped being current.  An HMAC keyed once is copied for each use.
+    #
+    # A CBC cipher context costs more to create than to run over a ticket,
+    # so each slot keeps one encryption and one decryption context open for
+    # its whole life and resumes their CBC chains for every ticket.  Each
+    # ticket still comes out exactly as a fresh context under its own IV
+    # would produce:
+    #
+    # * Encrypting: the open context chains from C, the last block it
+    #   wrote.  Feeding M1 XOR IV XOR C first makes its output
+    #   E(M1 XOR IV), the first block of CBC under IV, and the rest follows.
+    # * Decrypting: feeding IV ahead of the ciphertext makes IV the block
+    #   the ciphertext chains from; the first output block, D(IV) XOR the
+    #   context's old chaining value, is dropped.
+    #
+    # The lock keeps a context's chain and ``chain`` in step when several
+    # threads share a ring.
+    __slots__ = ("chain", "decryptor", "encryptor", "key", "lock", "mac", "retired_at")
 
     def __init__(self, key: TicketKey, retired_at: float | None) -> None:
         self.key = key
-        self.aes = algorithms.AES(key.aes_key)
+        aes = algorithms.AES(key.aes_key)
+        self.chain = bytes(_AES_BLOCK_BYTES)
+        self.encryptor = Cipher(aes, modes.CBC(self.chain)).encryptor()
+        self.decryptor = Cipher(aes, modes.CBC(self.chain)).decryptor()
+        self.lock = threading.Lock()
         self.mac = hmac.HMAC(key.hmac_key, _SHA256)
         self.retired_at = retired_at
+
+    def encrypt(self, iv: bytes, padded: bytes) -> bytes:
+        # AES-CBC of ``padded`` (whole blocks, at least one) under ``iv``.
+        head = int.from_bytes(padded[:_AES_BLOCK_BYTES], "big") ^ int.from_bytes(
+            iv, "big"
+        )
+        with self.lock:
+            first = head ^ int.from_bytes(self.chain, "big")
+            encrypted = self.encryptor.update(
+                first.to_bytes(_AES_BLOCK_BYTES, "big") + padded[_AES_BLOCK_BYTES:]
+            )
+            self.chain = encrypted[-_AES_BLOCK_BYTES:]
+        return encrypted
+
+    def decrypt(self, iv: bytes, encrypted: bytes) -> bytes:
+        # AES-CBC decryption of ``encrypted`` (whole blocks) under ``iv``.
+        with self.lock:
+            return self.decryptor.update(iv + encrypted)[_AES_BLOCK_BYTES:]
 
 
 def _reject(reason: str, *args: object) -> None:
@@ -494,8 +533,7 @@ class TicketKeyRing:
         iv = self._random(IV_LENGTH)
         padder = _PKCS7.padder()
         padded = padder.update(state) + padder.finalize()
-        encryptor = Cipher(slot.aes, modes.CBC(iv)).encryptor()
-        encrypted = encryptor.update(padded) + encryptor.finalize()
+        encrypted = slot.encrypt(iv, padded)
 
         # The MAC covers key_name, iv and encrypted_state with its length:
         # every byte of the ticket before the mac field.
@@ -558,8 +596,7 @@ class TicketKeyRing:
             _reject("bad MAC")
             return None
 
-        decryptor = Cipher(slot.aes, modes.CBC(fields["iv"])).decryptor()
-        padded = decryptor.update(encrypted) + decryptor.finalize()
+        padded = slot.decrypt(fields["iv"], encrypted)
         unpadder = _PKCS7.unpadder()
         try:
             state = unpadder.update(padded) + unpadder.finalize()

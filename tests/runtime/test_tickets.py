@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import struct
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -183,6 +184,49 @@ def test_encrypted_state_is_aes_cbc_with_pkcs7_of_the_state(fleet: Fleet) -> Non
     unpadder = padding.PKCS7(128).unpadder()
 
     assert unpadder.update(padded) + unpadder.finalize() == state
+
+
+def test_every_ticket_in_a_run_matches_a_fresh_cbc_context(fleet: Fleet) -> None:
+    # The ring keeps its CBC contexts open between tickets; each ticket must
+    # still be exactly what a context made for its own IV produces, and
+    # opening must not depend on what was opened before.
+    ring = fleet.ring
+    key = ring.current
+    rng = random.Random(5077)
+    for round_number in range(40):
+        state = rng.randbytes(rng.choice([0, 1, 15, 16, 17, 83, 200]))
+        sealed = ring.seal(state)
+        fields = ticket.parse(sealed)
+        encryptor = Cipher(algorithms.AES(key.aes_key), modes.CBC(fields["iv"]))
+        padder = padding.PKCS7(128).padder()
+        context = encryptor.encryptor()
+        expected = context.update(padder.update(state) + padder.finalize())
+
+        assert fields["encrypted_state"] == expected + context.finalize()
+        if round_number % 3 == 0:
+            assert ring.unseal(forge(key, state)) == Unsealed(state, False)
+        if round_number % 5 == 0:
+            assert ring.unseal(sealed[:-1] + bytes([sealed[-1] ^ 1])) is None
+        assert ring.unseal(sealed) == Unsealed(state, False)
+
+
+def test_threads_sharing_a_ring_get_tickets_that_open() -> None:
+    ring = TicketKeyRing.generate()
+    failures: list[bytes] = []
+
+    def work(tag: int) -> None:
+        for count in range(300):
+            state = bytes([tag]) * (count % 70)
+            if ring.unseal(ring.seal(state)) != Unsealed(state, False):
+                failures.append(state)
+
+    threads = [threading.Thread(target=work, args=(tag,)) for tag in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
 
 
 def test_each_ticket_gets_a_fresh_iv() -> None:
