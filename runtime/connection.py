@@ -125,12 +125,16 @@ class HandshakeContext:
 
 
 def _decode_failure(error: DecodeError) -> LocalProtocolError:
-    # The codec names the alert a peer must get for these bytes.
+    # The codec names the alert a peer must get for these bytes; the
+    # error carries it as its description, so the text leaves it out.
     try:
         description = AlertDescription[error.alert]
     except KeyError:
         description = AlertDescription.decode_error
-    return LocalProtocolError(str(error), description)
+    where = f"{error.path}: " if error.path else ""
+    return LocalProtocolError(
+        f"{where}{error.reason} (offset {error.offset})", description
+    )
 
 
 class Connection:

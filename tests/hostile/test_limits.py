@@ -224,6 +224,8 @@ def test_exceeding_a_limit_sends_its_alert_frees_buffers_and_sticks(case: Case) 
     error = caught.value
     assert error.description is case.alert
     assert f"Limits.{case.limit}" in str(error)
+    # The alert is the error's description; the text does not repeat it.
+    assert case.alert.name not in str(error)
     assert victim.buffer_use() == EMPTY
     assert victim._events == []
     assert victim.state is State.FAILED
