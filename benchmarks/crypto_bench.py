@@ -294,6 +294,13 @@ def render(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected a whole number >= 1")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run both comparisons and print one table.
 
@@ -304,8 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status, 0.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
-    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS)
+    parser.add_argument("--iterations", type=_positive, default=DEFAULT_ITERATIONS)
+    parser.add_argument("--repeats", type=_positive, default=DEFAULT_REPEATS)
     args = parser.parse_args(argv)
 
     rows = ticket_rows(args.iterations, args.repeats)

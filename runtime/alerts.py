@@ -52,6 +52,8 @@ __all__ = [
     "RECORD_HEADER_LENGTH",
     "TLS12_RECORD_VERSION",
     "AlertAction",
+    "AlertDescription",
+    "AlertLevel",
     "LocalProtocolError",
     "RemoteAlert",
     "Severity",
@@ -181,8 +183,17 @@ class TLSError(Exception):
         level: AlertLevel = AlertLevel.fatal,
     ) -> None:
         super().__init__(message)
+        if not isinstance(description, int) or isinstance(description, bool):
+            raise TypeError(
+                f"description {description!r}: expected an AlertDescription or int"
+            )
         self.description = _as_description(description)
-        self.level = level
+        # A level the peer sent that we do not know stays a plain int, like
+        # an unknown description; alert_bytes refuses to send one.
+        try:
+            self.level: AlertLevel | int = AlertLevel(level)
+        except ValueError:
+            self.level = level
 
 
 class LocalProtocolError(TLSError):
@@ -222,19 +233,28 @@ class RemoteAlert(TLSError):  # noqa: N818 - the name is the project's error mod
         )
 
 
-def _resolve_level(
-    description: AlertDescription, level: AlertLevel | None
-) -> AlertLevel:
+def _as_level(level: object) -> AlertLevel:
+    # RFC 5246 §7.2: warning(1) and fatal(2) are the only levels to send.
+    if isinstance(level, int) and not isinstance(level, bool):
+        try:
+            return AlertLevel(level)
+        except ValueError:
+            pass
+    raise ValueError(f"alert level {level!r}: expected AlertLevel.warning or fatal")
+
+
+def _resolve_level(description: AlertDescription, given: object) -> AlertLevel:
     severity = ALERT_SEVERITY.get(description, Severity.EITHER)
     if severity is Severity.RESERVED:
         raise ValueError(
             f"alert {description.name} is reserved and MUST NOT be sent "
             f"(RFC 5246 §7.2.2)"
         )
-    if level is None:
+    if given is None:
         if description in _WARNING_BY_DEFAULT:
             return AlertLevel.warning
         return AlertLevel.fatal
+    level = _as_level(given)
     if severity is Severity.ALWAYS_FATAL and level != AlertLevel.fatal:
         raise ValueError(
             f"alert {description.name} is always fatal (RFC 5246 §7.2.2), "
@@ -284,8 +304,10 @@ def alert_bytes(
             level = error_or_description.level
     else:
         description = error_or_description
+    if isinstance(description, int) and not isinstance(description, bool):
+        description = _as_description(description)
     if not isinstance(description, AlertDescription):
-        raise ValueError(f"cannot send unknown alert description {description}")
+        raise ValueError(f"cannot send unknown alert description {description!r}")
 
     resolved = _resolve_level(description, level)
     return bytes((resolved, description))

@@ -112,13 +112,14 @@ def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
     return type(_prf_instance(hash))()
 
 
-def _prf_instance(hash: str) -> hashes.HashAlgorithm:
+def _prf_instance(hash: str, *, legacy: bool = False) -> hashes.HashAlgorithm:
+    # ``legacy``: the caller also takes LEGACY_PRF, so the message lists it.
     try:
         return _PRF_INSTANCES[hash]
-    except KeyError:
+    except (KeyError, TypeError):
+        names = (*PRF_HASHES, LEGACY_PRF) if legacy else PRF_HASHES
         raise ValueError(
-            f"PRF hash {hash!r} is not supported; expected one of "
-            f"{', '.join(PRF_HASHES)}"
+            f"PRF hash {hash!r} is not supported; expected one of {', '.join(names)}"
         ) from None
 
 
@@ -137,7 +138,7 @@ def digest_size(hash: str) -> int:
     """
     if hash == LEGACY_PRF:
         return _LEGACY_DIGEST_SIZE
-    return _prf_instance(hash).digest_size
+    return _prf_instance(hash, legacy=True).digest_size
 
 
 def _p_hash(
@@ -230,7 +231,7 @@ def _derive(secret: bytes, label: bytes, seed: bytes, length: int, hash: str) ->
     if hash == LEGACY_PRF:
         return prf_tls10(secret, label=label, seed=seed, length=length)
     _check_length(length)
-    return _p_hash(_prf_instance(hash), secret, label + seed, length)
+    return _p_hash(_prf_instance(hash, legacy=True), secret, label + seed, length)
 
 
 def _check_random(name: str, value: bytes) -> None:
@@ -371,7 +372,7 @@ def verify_data(
 
     Raises:
         ValueError: ``sender`` is neither ``"client"`` nor ``"server"``,
-            ``length`` is negative, or ``hash`` names no PRF.
+            ``length`` is below 12, or ``hash`` names no PRF.
     """
     try:
         label = _FINISHED_LABELS[sender]
@@ -379,4 +380,11 @@ def verify_data(
         raise ValueError(
             f"sender must be 'client' or 'server', got {sender!r}"
         ) from None
+    # RFC 5246 §7.4.9: a suite may ask for more than 12 bytes, "but such
+    # length MUST be at least 12 bytes".
+    if length < VERIFY_DATA_LENGTH:
+        raise ValueError(
+            f"verify_data length must be at least {VERIFY_DATA_LENGTH} bytes "
+            f"(RFC 5246 §7.4.9), got {length}"
+        )
     return _derive(master_secret, label, handshake_hash, length, hash)

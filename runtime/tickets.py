@@ -36,12 +36,13 @@ full handshake.  The key files themselves are interchangeable.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from types import MappingProxyType
+from types import MappingProxyType, UnionType
 from typing import Final
 
 from cryptography.exceptions import InvalidSignature
@@ -255,6 +256,10 @@ class TicketKey:
         Raises:
             ValueError: ``data`` is neither 48 nor 80 bytes long.
         """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"nginx key file contents must be bytes, got {type(data).__name__}"
+            )
         data = bytes(data)
         name, rest = data[:KEY_NAME_LENGTH], data[KEY_NAME_LENGTH:]
         if len(data) == NGINX_AES128_KEY_FILE_LENGTH:
@@ -280,10 +285,15 @@ class TicketKey:
             The key set the file holds.
 
         Raises:
+            TypeError: ``path`` is not a path (a file descriptor, say).
             OSError: The file cannot be read.
             ValueError: The file is neither 48 nor 80 bytes long; the
                 message names the file.
         """
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(
+                f"path must be a str or os.PathLike, got {type(path).__name__}"
+            )
         with open(path, "rb") as file:
             data = file.read()
         try:
@@ -303,7 +313,7 @@ class Unsealed:
             (RFC 5077 §3.3 lets it issue a new one on resumption).
     """
 
-    state: bytes
+    state: bytes = field(repr=False)
     renew: bool
 
 
@@ -403,8 +413,12 @@ class TicketKeyRing:
         self._retire_after = retire_after
         self._clock = clock
         self._random = random
+        # Writers replace the dict, never change it in place, so unseal()
+        # and keys read a consistent snapshot without the lock; the lock
+        # keeps concurrent writers from losing each other's changes.
         self._slots: dict[bytes, _Slot] = {}
         self._current: _Slot | None = None
+        self._write_lock = threading.Lock()
         for key in keys:
             self.add(key)
 
@@ -435,6 +449,11 @@ class TicketKeyRing:
         return cls((key,), retire_after=retire_after, clock=clock, random=random)
 
     @property
+    def retire_after(self) -> float:
+        """Seconds a key that stopped being current still opens tickets."""
+        return self._retire_after
+
+    @property
     def current(self) -> TicketKey:
         """The key that seals new tickets.
 
@@ -463,14 +482,18 @@ class TicketKeyRing:
         Raises:
             ValueError: The ring already holds a key with that name.
         """
-        if key.name in self._slots:
-            raise ValueError(
-                f"the ring already holds a ticket key named {key.name.hex()}"
-            )
-        if self._current is None:
-            self._current = self._slots[key.name] = _Slot(key, None)
-        else:
-            self._slots[key.name] = _Slot(key, self._clock())
+        if not isinstance(key, TicketKey):
+            raise TypeError(f"key must be a TicketKey, got {type(key).__name__}")
+        with self._write_lock:
+            if key.name in self._slots:
+                raise ValueError(
+                    f"the ring already holds a ticket key named {key.name.hex()}"
+                )
+            if self._current is None:
+                slot = self._current = _Slot(key, None)
+            else:
+                slot = _Slot(key, self._clock())
+            self._slots = {**self._slots, key.name: slot}
 
     def rotate(self) -> TicketKey:
         """Make a freshly generated key current; the old one starts retiring.
@@ -484,24 +507,29 @@ class TicketKeyRing:
         Raises:
             ValueError: The random source repeated a key name.
         """
-        now = self._clock()
-        previous = self._current
-        length = AES_KEY_LENGTHS[0] if previous is None else len(previous.key.aes_key)
-        key = TicketKey.generate(aes_key_length=length, random=self._random)
-        if key.name in self._slots:
-            raise ValueError(f"rotate() produced a duplicate key name {key.name.hex()}")
-
-        # The new key goes first, so iteration order stays newest first.
-        self._current = _Slot(key, None)
-        self._slots = {key.name: self._current, **self._slots}
-        if previous is not None:
-            previous.retired_at = now
-            _log.debug(
-                "ticket key %s is now current; %s retires in %s s",
-                key.name.hex(),
-                previous.key.name.hex(),
-                self._retire_after,
+        with self._write_lock:
+            now = self._clock()
+            previous = self._current
+            length = (
+                AES_KEY_LENGTHS[0] if previous is None else len(previous.key.aes_key)
             )
+            key = TicketKey.generate(aes_key_length=length, random=self._random)
+            if key.name in self._slots:
+                raise ValueError(
+                    f"rotate() produced a duplicate key name {key.name.hex()}"
+                )
+
+            # The new key goes first, so iteration order stays newest first.
+            self._current = _Slot(key, None)
+            self._slots = {key.name: self._current, **self._slots}
+            if previous is not None:
+                previous.retired_at = now
+                _log.debug(
+                    "ticket key %s is now current; %s retires in %s s",
+                    key.name.hex(),
+                    previous.key.name.hex(),
+                    self._retire_after,
+                )
         self._drop_retired(now)
         return key
 
@@ -612,14 +640,15 @@ class TicketKeyRing:
         return Unsealed(state, renew)
 
     def _drop_retired(self, now: float) -> None:
-        expired = [
-            name
-            for name, slot in self._slots.items()
-            if slot.retired_at is not None
-            and now >= slot.retired_at + self._retire_after
-        ]
-        for name in expired:
-            del self._slots[name]
+        with self._write_lock:
+            slots = self._slots
+            kept = {
+                name: slot
+                for name, slot in slots.items()
+                if slot.retired_at is None or now < slot.retired_at + self._retire_after
+            }
+            if len(kept) != len(slots):
+                self._slots = kept
 
 
 def _unresumable(field_name: str, reason: str) -> DecodeError:
@@ -627,7 +656,17 @@ def _unresumable(field_name: str, reason: str) -> DecodeError:
     return DecodeError(reason, path=path, alert="illegal_parameter")
 
 
+def _check_type(name: str, value: object, expected: type | UnionType) -> None:
+    if not isinstance(value, expected):
+        wanted = getattr(expected, "__name__", None) or str(expected)
+        raise TypeError(
+            f"SessionState.{name} must be {wanted}, got {type(value).__name__}"
+        )
+
+
 def _check_range(name: str, value: int, maximum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"SessionState.{name} must be an int, got {value!r}")
     if not 0 <= value <= maximum:
         raise ValueError(f"SessionState.{name} must be 0 to {maximum}, got {value}")
 
@@ -679,6 +718,10 @@ class SessionState:
         _check_range("cipher_suite", self.cipher_suite, _MAX_UINT16)
         _check_range("creation_time", self.creation_time, _MAX_UINT32)
         _check_range("lifetime", self.lifetime, _MAX_UINT32)
+        _check_type("master_secret", self.master_secret, bytes)
+        _check_type("extended_master_secret", self.extended_master_secret, bool)
+        _check_type("server_name", self.server_name, str | None)
+        _check_type("alpn_protocol", self.alpn_protocol, bytes | None)
         if len(self.master_secret) != MASTER_SECRET_LENGTH:
             raise ValueError(
                 f"SessionState.master_secret must be {MASTER_SECRET_LENGTH} "
@@ -799,6 +842,14 @@ def seal_session(ring: TicketKeyRing, state: SessionState) -> bytes:
     return ring.seal(state.to_bytes())
 
 
+def _is_finite_time(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
 def open_session(
     ring: TicketKeyRing, ticket: bytes, *, now: float
 ) -> tuple[SessionState, bool] | None:
@@ -819,7 +870,12 @@ def open_session(
     Returns:
         The session and whether the server should issue a fresh ticket
         (it was sealed under a previous key), or ``None``.
+
+    Raises:
+        ValueError: ``now`` is not a finite number.
     """
+    if not _is_finite_time(now):
+        raise ValueError(f"now: {now!r}, expected finite seconds since the epoch")
     unsealed = ring.unseal(ticket)
     if unsealed is None:
         return None

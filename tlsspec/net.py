@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -133,9 +134,11 @@ def server_config(options: ServeOptions) -> ServerConfig:
     chain = x509.load_pem_x509_certificates(options.cert.read_bytes())
     key = load_pem_private_key(options.key.read_bytes(), password=None)
     if options.ticket_keys:
-        # The first key file seals; all of them open (as nginx does).
+        # The first key file seals; all of them open until the server
+        # stops, as nginx keeps its key files until it reloads.
         ring = TicketKeyRing(
-            [TicketKey.from_nginx_file(p) for p in options.ticket_keys]
+            [TicketKey.from_nginx_file(p) for p in options.ticket_keys],
+            retire_after=math.inf,
         )
     else:
         ring = TicketKeyRing.generate()

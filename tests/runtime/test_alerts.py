@@ -256,3 +256,31 @@ def test_encoded_alert_decodes_and_classifies_back() -> None:
     level, description = decode_alert(alert_bytes(D.close_notify))
 
     assert classify_alert(level, description) is AlertAction.CLOSE
+
+
+def test_alert_bytes_takes_a_plain_int_level_and_description() -> None:
+    assert alert_bytes(AlertDescription.decode_error, 2) == b"\x02\x32"
+    assert alert_bytes(50) == b"\x02\x32"
+    error = LocalProtocolError("x", 40, level=1)
+    assert error.level is AlertLevel.warning
+    assert alert_bytes(error, AlertLevel.fatal) == b"\x02\x28"
+
+
+@pytest.mark.parametrize("level", [0, 3, 300, -1, "fatal", True, 2.0])
+def test_alert_bytes_refuses_a_level_that_does_not_exist(level: object) -> None:
+    with pytest.raises(ValueError, match="alert level"):
+        alert_bytes(AlertDescription.bad_certificate, level)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("description", ["decode_error", None, 2.5])
+def test_error_refuses_a_description_that_is_not_an_int(description: object) -> None:
+    with pytest.raises(TypeError, match="description"):
+        LocalProtocolError("x", description)  # type: ignore[arg-type]
+
+
+def test_star_import_gives_the_alert_enums() -> None:
+    namespace: dict[str, object] = {}
+    exec("from tlsspec.runtime.alerts import *", namespace)
+
+    assert namespace["AlertDescription"] is AlertDescription
+    assert namespace["AlertLevel"] is AlertLevel

@@ -336,3 +336,29 @@ def test_verify_data_rejects_unknown_sender() -> None:
 )
 def test_digest_size_matches_the_handshake_hash(hash_name: str, size: int) -> None:
     assert digest_size(hash_name) == size
+
+
+@pytest.mark.parametrize("length", [0, 1, 11])
+def test_verify_data_shorter_than_12_bytes_is_refused(length: int) -> None:
+    # RFC 5246 §7.4.9: a suite's verify_data_length "MUST be at least 12".
+    with pytest.raises(ValueError, match="at least 12"):
+        verify_data(
+            bytes(48),
+            sender="client",
+            handshake_hash=bytes(32),
+            length=length,
+            hash="sha256",
+        )
+
+
+def test_derivations_name_the_legacy_prf_among_the_hashes_they_take() -> None:
+    with pytest.raises(ValueError, match="md5sha1") as caught:
+        master_secret(
+            bytes(48), client_random=bytes(32), server_random=bytes(32), hash="sha1"
+        )
+    assert "sha256" in str(caught.value)
+    with pytest.raises(ValueError, match="md5sha1"):
+        digest_size("sha1")
+    with pytest.raises(ValueError, match="not supported") as plain:
+        prf(b"", label=b"x", seed=b"", length=1, hash="md5sha1")
+    assert str(plain.value).endswith("expected one of sha224, sha256, sha384, sha512")

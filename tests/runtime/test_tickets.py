@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -781,6 +782,25 @@ def test_session_state_rejects_out_of_range_fields(
         _replace(STATE, **changes)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"version": "tls1_2"}, "version", id="version-str"),
+        pytest.param({"creation_time": 1.5}, "creation_time", id="time-float"),
+        pytest.param({"lifetime": True}, "lifetime", id="lifetime-bool"),
+        pytest.param({"master_secret": "x" * 48}, "master_secret", id="ms-str"),
+        pytest.param({"extended_master_secret": "no"}, "extended_master_secret"),
+        pytest.param({"server_name": b"example.com"}, "server_name", id="sni-bytes"),
+        pytest.param({"alpn_protocol": "h2"}, "alpn_protocol", id="alpn-str"),
+    ],
+)
+def test_session_state_rejects_fields_of_the_wrong_type(
+    changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(TypeError, match=rf"SessionState\.{field}\b"):
+        _replace(STATE, **changes)
+
+
 def test_session_state_repr_hides_the_master_secret() -> None:
     assert MASTER_SECRET.hex() not in repr(STATE)
     assert repr(MASTER_SECRET) not in repr(STATE)
@@ -812,3 +832,80 @@ def test_open_session_tolerates_clock_skew_up_to_the_allowance(
     sealed = seal_session(fleet.ring, ahead)
 
     assert open_session(fleet.ring, sealed, now=START) == (ahead, False)
+
+
+def test_threads_unsealing_while_keys_expire_and_rotate_never_raise() -> None:
+    failures: list[BaseException] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(10):
+            clock = FakeClock()
+            keys = [TicketKey.generate() for _ in range(150)]
+            ring = TicketKeyRing(keys, clock=clock, retire_after=10)
+            tickets = [TicketKeyRing([key]).seal(b"x") for key in keys]
+            _race(ring, clock, tickets, failures)
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert failures == []
+    assert ring.unseal(ring.seal(b"after")) == Unsealed(b"after", False)
+    assert ring.keys[0] == ring.current
+    # Every key still held is current or inside its retire window.
+    clock.now = START + 1000
+    assert ring.keys == (ring.current,)
+
+
+def _race(
+    ring: TicketKeyRing,
+    clock: FakeClock,
+    tickets: list[bytes],
+    failures: list[BaseException],
+) -> None:
+    barrier = threading.Barrier(5)
+
+    def unseal(part: int) -> None:
+        barrier.wait()
+        clock.now = START + 100  # every previous key is past its window
+        for sealed in tickets[part::4]:
+            try:
+                ring.unseal(sealed)
+            except BaseException as exc:
+                failures.append(exc)
+
+    def rotate() -> None:
+        barrier.wait()
+        for _ in range(5):
+            try:
+                ring.rotate()
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=unseal, args=(part,)) for part in range(4)]
+    threads.append(threading.Thread(target=rotate))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), float("-inf"), None])
+def test_open_session_refuses_a_time_that_is_not_finite(
+    fleet: Fleet, now: object
+) -> None:
+    sealed = seal_session(fleet.ring, STATE)
+
+    with pytest.raises(ValueError, match="now"):
+        open_session(fleet.ring, sealed, now=now)  # type: ignore[arg-type]
+
+
+def test_unsealed_repr_hides_the_state(fleet: Fleet) -> None:
+    unsealed = fleet.ring.unseal(fleet.ring.seal(STATE.to_bytes()))
+
+    assert MASTER_SECRET.hex() not in repr(unsealed)
+    assert "renew=False" in repr(unsealed)
+
+
+def test_ring_refuses_what_is_not_a_ticket_key() -> None:
+    with pytest.raises(TypeError, match="TicketKey"):
+        TicketKeyRing([b"x" * 48])  # type: ignore[list-item]

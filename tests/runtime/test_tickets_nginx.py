@@ -173,3 +173,16 @@ def test_fleet_mid_rotation_opens_old_tickets_and_asks_for_renewal() -> None:
     assert upgraded.unseal(old_ticket) == Unsealed(b"old", renew=True)
     assert upgraded.unseal(new_ticket) == Unsealed(b"new", renew=False)
     assert not_yet_upgraded.unseal(new_ticket) is None
+
+
+@pytest.mark.parametrize("data", [48, 80, [0] * 48, "x" * 48, None])
+def test_key_bytes_that_are_not_bytes_are_refused(data: object) -> None:
+    with pytest.raises(TypeError, match="must be bytes"):
+        TicketKey.from_nginx_bytes(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("path", [0, 3, None])
+def test_key_file_path_that_is_not_a_path_is_refused(path: object) -> None:
+    # open() would read a file descriptor (0 is stdin) and close it.
+    with pytest.raises(TypeError, match="path must be"):
+        TicketKey.from_nginx_file(path)  # type: ignore[arg-type]
