@@ -591,6 +591,14 @@ class TicketKeyRing:
         Returns:
             The sealed state and whether to renew the ticket, or ``None``.
         """
+        if type(ticket) is not bytes:
+            if not isinstance(ticket, bytearray | memoryview):
+                raise TypeError(
+                    f"ticket must be bytes, bytearray or memoryview, "
+                    f"got {type(ticket).__name__}"
+                )
+            # Any layout or item format: the ticket is its bytes.
+            ticket = memoryview(ticket).tobytes()
         try:
             fields = ticket_codec.parse(ticket)
         except DecodeError:

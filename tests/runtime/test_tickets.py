@@ -238,6 +238,25 @@ def test_each_ticket_gets_a_fresh_iv() -> None:
     assert len(ivs) == 50
 
 
+def test_unseal_reads_any_memoryview_layout(fleet: Fleet) -> None:
+    sealed = fleet.ring.seal(b"state")
+    spread = bytearray(2 * len(sealed))
+    spread[::2] = sealed
+    padded = sealed + bytes(len(sealed) % 2)
+
+    strided = memoryview(spread)[::2]
+    assert fleet.ring.unseal(strided) == Unsealed(b"state", False)
+    words = memoryview(bytearray(padded)).cast("H")
+    expected = None if len(sealed) % 2 else Unsealed(b"state", False)
+    assert fleet.ring.unseal(words) == expected
+
+
+@pytest.mark.parametrize("value", ["ticket", None, 7, [1, 2]])
+def test_unseal_refuses_what_is_not_bytes(fleet: Fleet, value: object) -> None:
+    with pytest.raises(TypeError, match="ticket must be bytes"):
+        fleet.ring.unseal(value)  # type: ignore[arg-type]
+
+
 def test_unseal_accepts_bytearray_and_memoryview(fleet: Fleet) -> None:
     sealed = fleet.ring.seal(b"state")
 
