@@ -18,9 +18,15 @@ from typing import Final, TypeAlias
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tlsspec.generated.extensions import NamedGroup
+from tlsspec.generated.extensions import NamedGroup, SignatureScheme
 from tlsspec.runtime.certificates import load_system_trust_anchors
-from tlsspec.runtime.keyexchange import DEFAULT_GROUPS, PrivateKey, authentication_of
+from tlsspec.runtime.keyexchange import (
+    DEFAULT_GROUPS,
+    PrivateKey,
+    authentication_of,
+    certificate_group,
+    signature_preference,
+)
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.limits import DEFAULT_LIMITS, Limits
 from tlsspec.runtime.suites import ALL_SUITES, SUITES_BY_CODE, CipherSuite
@@ -181,6 +187,10 @@ class ServerConfig:
     limits: Limits = field(default=DEFAULT_LIMITS, kw_only=True)
     #: The DER certificates the Certificate message carries, leaf first.
     certificate_der: tuple[bytes, ...] = field(init=False, repr=False)
+    #: The curve of an ECDSA certificate key (RFC 8422 §5.1); None for RSA.
+    certificate_group: NamedGroup | None = field(init=False, repr=False)
+    #: The schemes the key signs with, most preferred first.
+    signature_preference: tuple[SignatureScheme, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_limits(self.limits)
@@ -213,6 +223,12 @@ class ServerConfig:
         object.__setattr__(self, "groups", _groups(self.groups))
         der = tuple(certificate.public_bytes(Encoding.DER) for certificate in chain)
         object.__setattr__(self, "certificate_der", der)
+        # Worked out once: each asks the key abstract-class questions that
+        # would otherwise cost every handshake.
+        group = certificate_group(self.private_key)
+        object.__setattr__(self, "certificate_group", group)
+        preference = signature_preference(self.private_key)
+        object.__setattr__(self, "signature_preference", preference)
 
 
 def _check_limits(limits: object) -> None:

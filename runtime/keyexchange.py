@@ -26,7 +26,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -50,6 +50,7 @@ __all__ = [
     "choose_signature_scheme",
     "generate_ephemeral_key",
     "sign",
+    "signature_preference",
     "verify_signature",
 ]
 
@@ -271,8 +272,34 @@ def generate_ephemeral_key(
     return EphemeralKey(group, random)
 
 
+def signature_preference(key: PrivateKey) -> tuple[SignatureScheme, ...]:
+    """The schemes ``key`` can sign with, most preferred first.
+
+    Our order is :data:`DEFAULT_SIGNATURE_SCHEMES`, except that for a P-384
+    ECDSA key the scheme whose hash matches its curve comes first.
+
+    Args:
+        key: A certificate's private key.
+
+    Returns:
+        The schemes; empty for a key no suite can use.
+    """
+    authentication = authentication_of(key)
+    preference = [
+        scheme
+        for scheme in DEFAULT_SIGNATURE_SCHEMES
+        if _SCHEMES[scheme].authentication is authentication
+    ]
+    if certificate_group(key) == NamedGroup.secp384r1:
+        preference.reverse()
+    return tuple(preference)
+
+
 def choose_signature_scheme(
-    key: PrivateKey, offered: Iterable[SignatureScheme | int] | None
+    key: PrivateKey,
+    offered: Iterable[SignatureScheme | int] | None,
+    *,
+    preference: tuple[SignatureScheme, ...] | None = None,
 ) -> SignatureScheme:
     """Pick the scheme a server signs ServerKeyExchange with.
 
@@ -283,6 +310,8 @@ def choose_signature_scheme(
     Args:
         key: The certificate's private key.
         offered: ClientHello's signature_algorithms, or None when absent.
+        preference: ``signature_preference(key)``, when the caller keeps it
+            (a server config works it out once).
 
     Returns:
         The scheme.
@@ -298,16 +327,13 @@ def choose_signature_scheme(
             "SHA-1 only (RFC 5246 §7.4.1.4.1); expected a SHA-2 scheme",
             AlertDescription.handshake_failure,
         )
+    if preference is None:
+        preference = signature_preference(key)
     offered_set = set(offered)
-    authentication = authentication_of(key)
-    preference = list(DEFAULT_SIGNATURE_SCHEMES)
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(
-        key.curve, ec.SECP384R1
-    ):
-        preference.reverse()
     for scheme in preference:
-        if scheme in offered_set and _SCHEMES[scheme].authentication is authentication:
+        if scheme in offered_set:
             return scheme
+    authentication = authentication_of(key)
     raise LocalProtocolError(
         "ClientHello.extensions.signature_algorithms: no scheme usable with "
         f"a {authentication.name if authentication else 'unknown'} key; "
@@ -346,12 +372,15 @@ def sign(key: PrivateKey, scheme: SignatureScheme, data: bytes) -> bytes:
         ValueError: ``scheme`` is not implemented or does not fit the key.
     """
     spec = _SCHEMES.get(scheme)
-    if spec is None or authentication_of(key) is not spec.authentication:
+    authentication = authentication_of(key)
+    if spec is None or authentication is not spec.authentication:
         raise ValueError(f"signature scheme {scheme!r} does not fit this key")
     algorithm = spec.hash()
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(algorithm, deterministic_signing=True))
-    assert isinstance(key, rsa.RSAPrivateKey)
+    # authentication_of() has told the key types apart.
+    if authentication is Authentication.ECDSA:
+        ecdsa_key = cast(ec.EllipticCurvePrivateKey, key)
+        return ecdsa_key.sign(data, ec.ECDSA(algorithm, deterministic_signing=True))
+    key = cast(rsa.RSAPrivateKey, key)
     if spec.padding is _Padding.PSS:
         return key.sign(data, _pss(algorithm), algorithm)
     return key.sign(data, padding.PKCS1v15(), algorithm)

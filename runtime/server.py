@@ -46,7 +46,6 @@ from tlsspec.runtime.hello import (
 )
 from tlsspec.runtime.keyexchange import (
     EphemeralKey,
-    certificate_group,
     choose_signature_scheme,
     generate_ephemeral_key,
     sign,
@@ -125,7 +124,9 @@ class ServerConnection(Connection):
         suite = self._choose_suite(offer)
         group = self._choose_group(offer)
         scheme = choose_signature_scheme(
-            self._config.private_key, offer.signature_schemes
+            self._config.private_key,
+            offer.signature_schemes,
+            preference=self._config.signature_preference,
         )
         self._negotiate(suite, offer)
         handshake.extended_master_secret = offer.extended_master_secret
@@ -192,7 +193,7 @@ class ServerConnection(Connection):
         assert self._config.cipher_suites is not None
         # RFC 8422 §5.1: an ECDSA certificate's curve must be one of the
         # client's supported_groups, else no suite of ours is usable.
-        group = certificate_group(self._config.private_key)
+        group = self._config.certificate_group
         if group is not None and offer.groups is not None and group not in offer.groups:
             raise LocalProtocolError(
                 "ClientHello.extensions.supported_groups: lacks "

@@ -79,6 +79,11 @@ __all__ = [
 class State(enum.Enum):
     """What a connection expects next."""
 
+    # Members are singletons that compare by identity, so identity hashing
+    # is exact; it also spares the per-lookup Python call of Enum.__hash__,
+    # and every record and message is checked against TRANSITIONS.
+    __hash__ = object.__hash__
+
     # Client, before start_handshake().
     EXPECT_START = enum.auto()
     # Client, both flows.
@@ -116,6 +121,8 @@ class State(enum.Enum):
 
 class Message(enum.Enum):
     """What an incoming record (or handshake message) is."""
+
+    __hash__ = object.__hash__  # as for State
 
     HELLO_REQUEST = enum.auto()
     CLIENT_HELLO = enum.auto()

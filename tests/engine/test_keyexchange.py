@@ -9,12 +9,15 @@ from tests.engine.support import CountingRandom
 from tests.support.openssl import make_ecdsa_identity, make_rsa_identity
 from tlsspec.generated.alert import AlertDescription
 from tlsspec.generated.extensions import NamedGroup, SignatureScheme
+from tlsspec.runtime import ServerConfig
 from tlsspec.runtime.alerts import LocalProtocolError
 from tlsspec.runtime.keyexchange import (
     DEFAULT_SIGNATURE_SCHEMES,
+    certificate_group,
     choose_signature_scheme,
     generate_ephemeral_key,
     sign,
+    signature_preference,
     verify_signature,
 )
 
@@ -171,3 +174,26 @@ def test_wrong_signature_is_decrypt_error() -> None:
         )
 
     assert caught.value.description is AlertDescription.decrypt_error
+
+
+def test_signature_preference_lists_what_each_key_signs_with() -> None:
+    rsa_key = make_rsa_identity().key
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    p384 = ec.generate_private_key(ec.SECP384R1())
+
+    assert signature_preference(rsa_key) == tuple(RSA_SCHEMES)
+    assert signature_preference(p256) == tuple(ECDSA_SCHEMES)
+    # The scheme whose hash matches the curve comes first.
+    assert signature_preference(p384) == tuple(reversed(ECDSA_SCHEMES))
+    assert signature_preference(ec.generate_private_key(ec.SECP521R1())) == ()
+
+
+def test_server_config_keeps_the_key_facts_it_works_out_once() -> None:
+    identity = make_ecdsa_identity()
+    config = ServerConfig([identity.cert], identity.key)
+
+    assert config.certificate_group == certificate_group(identity.key)
+    assert config.signature_preference == signature_preference(identity.key)
+    assert choose_signature_scheme(
+        identity.key, ECDSA_SCHEMES, preference=config.signature_preference
+    ) == choose_signature_scheme(identity.key, ECDSA_SCHEMES)
