@@ -22,9 +22,10 @@ buffers are freed.
 
 Resources: the connection holds at most what its
 :class:`~tlsspec.runtime.limits.Limits` allow, whatever the peer sends and
-however the caller slices it: input is read a bounded slice at a time, a
-handshake message is refused from its header, and runs of records that
-carry nothing are cut short (see :mod:`tlsspec.runtime.limits`).
+however the caller slices it: whole records are opened where they lie in
+the input and only the start of a cut-off one is kept, a handshake
+message is refused from its header, and runs of records that carry
+nothing are cut short (see :mod:`tlsspec.runtime.limits`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ from tlsspec.runtime.alerts import (
 )
 from tlsspec.runtime.events import (
     AlertReceived,
-    ApplicationData,
     ConnectionClosed,
     Event,
+    received_application_data,
 )
 from tlsspec.runtime.finished import verify_finished
 from tlsspec.runtime.keylog import KeyLogWriter
@@ -70,6 +71,7 @@ from tlsspec.runtime.recordlayer import (
 )
 from tlsspec.runtime.state import (
     MESSAGE_OF_HANDSHAKE_TYPE,
+    TRANSITIONS,
     Message,
     State,
     check_next,
@@ -87,7 +89,8 @@ _CHANGE_CIPHER_SPEC_BODY: Final = b"\x01"
 # The parameters the codec needs for the messages whose layout depends on
 # the suite: every suite is ECDHE (RFC 8422), so both key exchange messages
 # are ec_diffie_hellman, and every Finished carries 12 bytes (RFC 5246
-# §7.4.9).  Other messages get none, which keeps their parsing cheaper.
+# §7.4.9).  Other messages get none, which keeps their parsing cheaper;
+# the call sites skip the keyword unpacking for them as well.
 _KEY_EXCHANGE: Final = {
     "key_exchange_algorithm": KeyExchangeAlgorithm.ec_diffie_hellman
 }
@@ -98,7 +101,13 @@ _PARAMETERS: Final[Mapping[int, Mapping[str, Any]]] = MappingProxyType(
         HandshakeType.finished: {"verify_data_length": VERIFY_DATA_LENGTH},
     }
 )
-_NO_PARAMETERS: Final[Mapping[str, Any]] = MappingProxyType({})
+# The states whose row of the table accepts application data, the ones
+# where it may flow.  Members used once per record are looked up here once:
+# reading State.X off the enum class is a descriptor call each time.
+_APPLICATION_DATA_STATES: Final = tuple(
+    state for state, moves in TRANSITIONS.items() if Message.APPLICATION_DATA in moves
+)
+_CLOSED: Final = State.CLOSED
 
 Handler = Callable[[Any, bytes], State]
 
@@ -273,11 +282,12 @@ class Connection:
         """
         if self._failure is not None:
             raise self._failure
-        if self._close_sent or self._state is State.CLOSED:
+        state = self._state
+        if self._close_sent or state is _CLOSED:
             raise RuntimeError("send_application_data: the connection is closed")
         if not data:
             return
-        if not self.handshake_complete:
+        if state not in _APPLICATION_DATA_STATES:
             self._queue_application_data(data)
             return
         self._writer.write(CONTENT_APPLICATION_DATA, data)
@@ -311,16 +321,31 @@ class Connection:
     # ------------------------------------------------------------------
 
     def _read_input(self, data: bytes) -> None:
-        # The reader gets at most its room at a time, so a huge input is
-        # never copied whole: memory stays within the ciphertext limit
-        # however much the caller passes.
-        with memoryview(data) as view:
-            offset = 0
-            while offset < len(view) and self._reading():
-                end = offset + self._reader.room()
-                self._reader.feed(view[offset:end])
-                offset = end
-                self._read_records()
+        # The reader opens whole records in place and keeps only the start
+        # of a record cut off at the end, so a huge input is never copied
+        # whole: memory stays within the ciphertext limit however much
+        # the caller passes.
+        records = self._reader.read(data)
+        try:
+            for content_type, fragment in records:
+                if fragment:
+                    self._empty_records_in_a_row = 0
+                if content_type == CONTENT_APPLICATION_DATA:
+                    # Application data either is handled or raises; it
+                    # never ends reading, so the next record follows.
+                    self._on_application_data(fragment)
+                    continue
+                if content_type == CONTENT_HANDSHAKE:
+                    self._on_handshake_record(fragment)
+                elif content_type == CONTENT_ALERT:
+                    self._on_alert(fragment)
+                else:
+                    self._on_change_cipher_spec(fragment)
+                if not self._reading():
+                    break
+        finally:
+            # Releases the reader's view of ``data`` however this ends.
+            records.close()
         if not self._reading():
             # A fatal alert or close_notify ended reading: what follows
             # it is never read (RFC 5246 §7.2.1, §7.2.2), and data still
@@ -328,24 +353,7 @@ class Connection:
             self._drop_input_and_queue()
 
     def _reading(self) -> bool:
-        return self._failure is None and self._state is not State.CLOSED
-
-    def _read_records(self) -> None:
-        while self._reading():
-            record = self._reader.next_record()
-            if record is None:
-                return
-            content_type, fragment = record
-            if fragment:
-                self._empty_records_in_a_row = 0
-            if content_type == CONTENT_HANDSHAKE:
-                self._on_handshake_record(fragment)
-            elif content_type == CONTENT_APPLICATION_DATA:
-                self._on_application_data(fragment)
-            elif content_type == CONTENT_ALERT:
-                self._on_alert(fragment)
-            else:
-                self._on_change_cipher_spec(fragment)
+        return self._failure is None and self._state is not _CLOSED
 
     def _on_handshake_record(self, fragment: bytes) -> None:
         # RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length
@@ -369,7 +377,9 @@ class Connection:
         state = self._state
         expect(state, message, raw_type=raw[0])
         assert message is not None
-        body = Handshake.parse(raw, **_PARAMETERS.get(raw[0], _NO_PARAMETERS))["body"]
+        params = _PARAMETERS.get(raw[0])
+        parsed = Handshake.parse(raw, **params) if params else Handshake.parse(raw)
+        body = parsed["body"]
         _log.debug("%s: received %s in %s", self._role, message, state)
 
         # RFC 5246 §7.4.9: a Finished is checked against the messages
@@ -442,7 +452,11 @@ class Connection:
             self._forget_session()
 
     def _on_application_data(self, fragment: bytes) -> None:
-        expect(self._state, Message.APPLICATION_DATA)
+        # The table's verdict, by identity for the states that accept data;
+        # expect() raises the unexpected_message for every other state.
+        state = self._state
+        if state not in _APPLICATION_DATA_STATES:
+            expect(state, Message.APPLICATION_DATA)
         # Empty application data records are legal (RFC 5246 §6.2.1) and
         # carry nothing to report, but only so many in a row.
         if not fragment:
@@ -463,7 +477,7 @@ class Connection:
                 "of Limits.max_buffered_plaintext",
                 AlertDescription.internal_error,
             )
-        self._events.append(ApplicationData(data=fragment))
+        self._events.append(received_application_data(fragment))
 
     def _count_empty_record(self) -> None:
         self._empty_records_in_a_row += 1
@@ -503,10 +517,9 @@ class Connection:
     # ------------------------------------------------------------------
 
     def _send_handshake(self, msg_type: HandshakeType, body: object) -> bytes:
-        raw = Handshake.build(
-            {"msg_type": msg_type, "body": body},
-            **_PARAMETERS.get(msg_type, _NO_PARAMETERS),
-        )
+        value = {"msg_type": msg_type, "body": body}
+        params = _PARAMETERS.get(msg_type)
+        raw = Handshake.build(value, **params) if params else Handshake.build(value)
         assert self._handshake is not None
         self._handshake.transcript.add(raw)
         self._writer.queue_handshake(raw)

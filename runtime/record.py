@@ -54,6 +54,7 @@ __all__ = [
     "AEAD_TAG_LENGTH",
     "MAX_CIPHERTEXT_LENGTH",
     "MAX_PLAINTEXT_LENGTH",
+    "RECORD_HEADER",
     "SEQUENCE_NUMBER_LIMIT",
     "AesGcmProtection",
     "CbcEncryptThenMac",
@@ -75,6 +76,9 @@ SEQUENCE_NUMBER_LIMIT: Final = 2**64
 # RFC 5288 §3 and RFC 7905 §2: both AEADs append a 16-byte tag.
 AEAD_TAG_LENGTH: Final = 16
 
+# RFC 5246 §6.2.3: the TLSCiphertext header, type(1) version(2) length(2).
+RECORD_HEADER: Final = struct.Struct("!BHH")
+
 # RFC 5246 §6.2.3.3: additional_data = seq_num + TLSCompressed.type +
 # TLSCompressed.version + TLSCompressed.length, i.e. uint64, uint8, uint16,
 # uint16.  The CBC MAC input (§6.2.3.1) starts with the same 13 bytes.
@@ -87,6 +91,11 @@ _MAX_PADDING_SPAN: Final = 256
 # RFC 5288 §3: salt (from the key block) and nonce_explicit (in the record).
 _GCM_SALT_LENGTH: Final = GCM_FIXED_IV_LENGTH
 _GCM_EXPLICIT_NONCE_LENGTH: Final = GCM_RECORD_IV_LENGTH
+_GCM_OVERHEAD: Final = _GCM_EXPLICIT_NONCE_LENGTH + AEAD_TAG_LENGTH
+# The nonce is salt || nonce_explicit, and we send the sequence number as
+# nonce_explicit; the record header and nonce_explicit are packed together.
+_GCM_NONCE: Final = struct.Struct(f"!{_GCM_SALT_LENGTH}sQ")
+_GCM_RECORD_HEAD: Final = struct.Struct("!BHHQ")
 
 _AES_KEY_LENGTHS: Final = (AES_128_KEY_LENGTH, AES_256_KEY_LENGTH)
 
@@ -145,6 +154,12 @@ def _pseudo_header(seq: int, content_type: int, length: int) -> bytes:
     return _PSEUDO_HEADER.pack(seq, content_type, TLS12_RECORD_VERSION, length)
 
 
+def _record_head(content_type: int, head: bytes, tail: bytes) -> bytes:
+    # The TLSCiphertext header of a fragment sent as head || tail, then head.
+    length = len(head) + len(tail)
+    return RECORD_HEADER.pack(content_type, TLS12_RECORD_VERSION, length) + head
+
+
 def _check_length(name: str, value: bytes, allowed: tuple[int, ...]) -> None:
     if len(value) not in allowed:
         expected = " or ".join(str(n) for n in allowed)
@@ -164,9 +179,10 @@ def _bad_record_mac() -> LocalProtocolError:
 class RecordProtection(abc.ABC):
     """Protection of one direction of TLS 1.2 records under one key set.
 
-    The sender keeps one instance and calls :meth:`encrypt`; the receiver
-    keeps another, built from the same keys, and calls :meth:`decrypt`.
-    Each successful call consumes one sequence number.
+    The sender keeps one instance and calls :meth:`seal` for a framed
+    record (or :meth:`encrypt` for the bare fragment); the receiver keeps
+    another, built from the same keys, and calls :meth:`decrypt`.  Each
+    successful call consumes one sequence number.
 
     Attributes:
         sequence_number: The sequence number the next record will use.
@@ -185,7 +201,7 @@ class RecordProtection(abc.ABC):
         """The sequence number the next record will use."""
         return self._sequence_number
 
-    def encrypt(self, content_type: int, plaintext: bytes) -> bytes:
+    def encrypt(self, content_type: int, plaintext: bytes | memoryview) -> bytes:
         """Protect one record and advance the sequence number.
 
         Args:
@@ -203,7 +219,35 @@ class RecordProtection(abc.ABC):
             ValueError: ``content_type`` is not a uint8 or ``plaintext`` is
                 longer than 2^14 bytes (the caller must fragment first).
         """
-        self._raise_if_failed()
+        head, tail = self.seal(content_type, plaintext)
+        return head[RECORD_HEADER.size :] + tail
+
+    def seal(
+        self, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
+        """Protect one record, framed, and advance the sequence number.
+
+        The fragment of :meth:`encrypt` with its TLSCiphertext header
+        (RFC 5246 §6.2.3), split where the bulk ciphertext starts, so a
+        record layer sends both pieces as they are and the ciphertext is
+        never copied to join it to its header.
+
+        Args:
+            content_type: TLSPlaintext.type, e.g. 23 for application_data.
+            plaintext: TLSPlaintext.fragment, at most 2^14 bytes.
+
+        Returns:
+            ``(head, tail)``: the 5-byte header (type, version 0x0303,
+            length) and what precedes the bulk ciphertext (GCM's
+            nonce_explicit, a CBC IV, or nothing for ChaCha20-Poly1305),
+            then the rest of TLSCiphertext.fragment.
+
+        Raises:
+            LocalProtocolError: As for :meth:`encrypt`.
+            ValueError: As for :meth:`encrypt`.
+        """
+        if self._failure is not None:
+            raise self._failure
         if not 0 <= content_type <= _BYTE_MASK:
             raise ValueError(f"content_type must be a uint8, got {content_type}")
         if len(plaintext) > MAX_PLAINTEXT_LENGTH:
@@ -221,16 +265,17 @@ class RecordProtection(abc.ABC):
                     AlertDescription.internal_error,
                 )
             )
-        fragment = self._seal(seq, content_type, plaintext)
+        pieces = self._seal(seq, content_type, plaintext)
         self._sequence_number = seq + 1
-        return fragment
+        return pieces
 
-    def decrypt(self, content_type: int, fragment: bytes) -> bytes:
+    def decrypt(self, content_type: int, fragment: bytes | memoryview) -> bytes:
         """Open one record and advance the sequence number.
 
         Args:
             content_type: TLSCiphertext.type from the record header.
-            fragment: TLSCiphertext.fragment, the bytes after the header.
+            fragment: TLSCiphertext.fragment, the bytes after the header;
+                a memoryview is read in place and not kept.
 
         Returns:
             TLSPlaintext.fragment.
@@ -245,7 +290,8 @@ class RecordProtection(abc.ABC):
                 made this state fail earlier.  The state is unusable after.
             ValueError: ``content_type`` is not a uint8.
         """
-        self._raise_if_failed()
+        if self._failure is not None:
+            raise self._failure
         if not 0 <= content_type <= _BYTE_MASK:
             raise ValueError(f"content_type must be a uint8, got {content_type}")
 
@@ -287,20 +333,18 @@ class RecordProtection(abc.ABC):
         self._sequence_number = seq + 1
         return plaintext
 
-    def _raise_if_failed(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
     def _fail(self, error: LocalProtocolError) -> NoReturn:
         self._failure = error
         raise error
 
     @abc.abstractmethod
-    def _seal(self, seq: int, content_type: int, plaintext: bytes) -> bytes:
-        """Return the fragment protecting ``plaintext`` at ``seq``."""
+    def _seal(
+        self, seq: int, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
+        """Return the record protecting ``plaintext`` at ``seq``, in two."""
 
     @abc.abstractmethod
-    def _open(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+    def _open(self, seq: int, content_type: int, fragment: bytes | memoryview) -> bytes:
         """Return the plaintext of ``fragment`` at ``seq`` or raise."""
 
 
@@ -332,27 +376,40 @@ class AesGcmProtection(RecordProtection):
         self._aead = AESGCM(keys.enc_key)
         self._salt = keys.fixed_iv
 
-    def _seal(self, seq: int, content_type: int, plaintext: bytes) -> bytes:
-        explicit = seq.to_bytes(_GCM_EXPLICIT_NONCE_LENGTH, "big")
-        aad = _pseudo_header(seq, content_type, len(plaintext))
-        sealed = self._aead.encrypt(self._salt + explicit, plaintext, aad)
-        return explicit + sealed
+    def _seal(
+        self, seq: int, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
+        aad = _PSEUDO_HEADER.pack(
+            seq, content_type, TLS12_RECORD_VERSION, len(plaintext)
+        )
+        sealed = self._aead.encrypt(_GCM_NONCE.pack(self._salt, seq), plaintext, aad)
+        length = _GCM_EXPLICIT_NONCE_LENGTH + len(sealed)
+        head = _GCM_RECORD_HEAD.pack(content_type, TLS12_RECORD_VERSION, length, seq)
+        return head, sealed
 
-    def _open(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+    def _open(self, seq: int, content_type: int, fragment: bytes | memoryview) -> bytes:
         # GenericAEADCipher (RFC 5246 §6.2.3.3): nonce_explicit, then the
         # ciphertext with its tag.  Anything shorter cannot authenticate.
-        overhead = _GCM_EXPLICIT_NONCE_LENGTH + AEAD_TAG_LENGTH
-        if len(fragment) < overhead:
+        if len(fragment) < _GCM_OVERHEAD:
             raise _bad_record_mac()
-        explicit = fragment[:_GCM_EXPLICIT_NONCE_LENGTH]
-        # A view, not a copy: the fragment may be 2^14 bytes and more.
-        sealed = memoryview(fragment)[_GCM_EXPLICIT_NONCE_LENGTH:]
+        nonce = self._salt + fragment[:_GCM_EXPLICIT_NONCE_LENGTH]
+        aad = _PSEUDO_HEADER.pack(
+            seq, content_type, TLS12_RECORD_VERSION, len(fragment) - _GCM_OVERHEAD
+        )
 
-        aad = _pseudo_header(seq, content_type, len(fragment) - overhead)
+        # A view, not a copy: the fragment may be 2^14 bytes and more.  It
+        # is released before any error leaves, so a traceback kept with a
+        # sticky failure holds no export of the caller's buffer.
+        if isinstance(fragment, memoryview):
+            sealed = fragment[_GCM_EXPLICIT_NONCE_LENGTH:]
+        else:
+            sealed = memoryview(fragment)[_GCM_EXPLICIT_NONCE_LENGTH:]
         try:
-            return self._aead.decrypt(self._salt + explicit, sealed, aad)
+            return self._aead.decrypt(nonce, sealed, aad)
         except InvalidTag:
             raise _bad_record_mac() from None
+        finally:
+            sealed.release()
 
 
 class ChaCha20Poly1305Protection(RecordProtection):
@@ -383,11 +440,14 @@ class ChaCha20Poly1305Protection(RecordProtection):
     def _nonce(self, seq: int) -> bytes:
         return (self._iv ^ seq).to_bytes(_CHACHA20_NONCE_LENGTH, "big")
 
-    def _seal(self, seq: int, content_type: int, plaintext: bytes) -> bytes:
+    def _seal(
+        self, seq: int, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
         aad = _pseudo_header(seq, content_type, len(plaintext))
-        return self._aead.encrypt(self._nonce(seq), plaintext, aad)
+        sealed = self._aead.encrypt(self._nonce(seq), plaintext, aad)
+        return _record_head(content_type, b"", sealed), sealed
 
-    def _open(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+    def _open(self, seq: int, content_type: int, fragment: bytes | memoryview) -> bytes:
         if len(fragment) < AEAD_TAG_LENGTH:
             raise _bad_record_mac()
         aad = _pseudo_header(seq, content_type, len(fragment) - AEAD_TAG_LENGTH)
@@ -422,6 +482,16 @@ class _CbcProtection(RecordProtection):
         self._algorithm = algorithms.AES(keys.enc_key)
         self._mac_key = keys.mac_key
         self._random = random_bytes
+
+    def _open(self, seq: int, content_type: int, fragment: bytes | memoryview) -> bytes:
+        # The openers slice the fragment and keep the slices in locals: a
+        # copy keeps those off the caller's buffer, and costs the same for
+        # every record of one (public) length.
+        return self._open_bytes(seq, content_type, bytes(fragment))
+
+    @abc.abstractmethod
+    def _open_bytes(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+        """Return the plaintext of ``fragment`` at ``seq`` or raise."""
 
     def _hmac(self) -> hmac.HMAC:
         return hmac.HMAC(self._mac_key, self._shape.algorithm())
@@ -518,17 +588,20 @@ class CbcMacThenEncrypt(_CbcProtection):
 
     __slots__ = ()
 
-    def _seal(self, seq: int, content_type: int, plaintext: bytes) -> bytes:
+    def _seal(
+        self, seq: int, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
         mac = self._hmac()
         mac.update(_pseudo_header(seq, content_type, len(plaintext)))
         mac.update(plaintext)
-        unpadded = plaintext + mac.finalize()
+        tag = mac.finalize()
 
         iv = self._fresh_iv()
-        padded = unpadded + _padding(len(unpadded))
-        return iv + self._cbc_encrypt(iv, padded)
+        padding = _padding(len(plaintext) + len(tag))
+        ciphertext = self._cbc_encrypt(iv, b"".join((plaintext, tag, padding)))
+        return _record_head(content_type, iv, ciphertext), ciphertext
 
-    def _open(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+    def _open_bytes(self, seq: int, content_type: int, fragment: bytes) -> bytes:
         # GenericBlockCipher: the IV, then whole blocks holding at least the
         # MAC and padding_length.  Only public lengths are checked here.
         mac_length = self._mac_length
@@ -600,17 +673,22 @@ class CbcEncryptThenMac(_CbcProtection):
 
     __slots__ = ()
 
-    def _seal(self, seq: int, content_type: int, plaintext: bytes) -> bytes:
+    def _seal(
+        self, seq: int, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[bytes, bytes]:
         iv = self._fresh_iv()
-        padded = plaintext + _padding(len(plaintext))
-        protected = iv + self._cbc_encrypt(iv, padded)
+        padded = b"".join((plaintext, _padding(len(plaintext))))
+        ciphertext = self._cbc_encrypt(iv, padded)
 
+        # RFC 7366 §3: the MAC covers the IV and the ciphertext.
         mac = self._hmac()
-        mac.update(_pseudo_header(seq, content_type, len(protected)))
-        mac.update(protected)
-        return protected + mac.finalize()
+        mac.update(_pseudo_header(seq, content_type, len(iv) + len(ciphertext)))
+        mac.update(iv)
+        mac.update(ciphertext)
+        tail = ciphertext + mac.finalize()
+        return _record_head(content_type, iv, tail), tail
 
-    def _open(self, seq: int, content_type: int, fragment: bytes) -> bytes:
+    def _open_bytes(self, seq: int, content_type: int, fragment: bytes) -> bytes:
         # RFC 7366 §3: the IV and at least one ciphertext block, then the
         # MAC.  Lengths are public, so checking them first leaks nothing.
         protected_length = len(fragment) - self._mac_length

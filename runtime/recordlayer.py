@@ -4,9 +4,13 @@
 each header, and opens the fragment with the read protection once the peer's
 ChangeCipherSpec has switched it on.  It hands out one record at a time,
 because handling one record (a ChangeCipherSpec) changes how the next is
-read.  :class:`RecordWriter` does the reverse: it coalesces the handshake
-messages of one flight into as few records as fit, fragments anything
-larger than 2^14 bytes, and seals records with the write protection.
+read.  A record that arrives whole is opened where it lies in the caller's
+input; only a record cut off at the end of the input is copied, and kept
+until the rest arrives.  :class:`RecordWriter` does the reverse: it
+coalesces the handshake messages of one flight into as few records as fit,
+fragments anything larger than 2^14 bytes, and seals records with the
+write protection, keeping each record's ciphertext as the cipher returned
+it rather than copying it next to its header.
 
 Header checks, in the order a receiver can make them (RFC 5246 §6.2.1):
 
@@ -26,7 +30,7 @@ Header checks, in the order a receiver can make them (RFC 5246 §6.2.1):
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Iterator
 from typing import Final
 
 from tlsspec.generated.alert import AlertDescription
@@ -34,6 +38,7 @@ from tlsspec.runtime.alerts import TLS12_RECORD_VERSION, LocalProtocolError
 from tlsspec.runtime.record import (
     MAX_CIPHERTEXT_LENGTH,
     MAX_PLAINTEXT_LENGTH,
+    RECORD_HEADER,
     RecordProtection,
 )
 
@@ -61,7 +66,7 @@ _KNOWN_CONTENT: Final = frozenset(
 )
 
 # type(1) version(2) length(2).
-_HEADER: Final = struct.Struct("!BHH")
+_HEADER: Final = RECORD_HEADER
 _HEADER_LENGTH: Final = _HEADER.size
 # RFC 5246 §6.2.1: ProtocolVersion.major is 3 for SSL 3.0 through TLS 1.2.
 _MAJOR_VERSION: Final = 3
@@ -70,38 +75,17 @@ _MAJOR_VERSION: Final = 3
 class RecordReader:
     """Whole records from the incoming stream, opened and checked."""
 
-    __slots__ = ("_buffer", "_capacity", "_position", "_protection", "version")
+    __slots__ = ("_buffer", "_capacity", "_longest", "_protection", "version")
 
     def __init__(self, *, capacity: int | None = None) -> None:
+        # The start of the record the last input cut off; never a whole one.
         self._buffer = bytearray()
-        self._position = 0
         #: The most bytes of one record held; None holds any legal record.
         self._capacity = capacity
         self._protection: RecordProtection | None = None
+        self._longest = self._longest_passing()
         #: The record version required from now on; None accepts {3, x}.
         self.version: int | None = None
-
-    def feed(self, data: bytes | memoryview) -> None:
-        """Append bytes received from the transport.
-
-        The caller keeps what it feeds below ``capacity`` (see
-        :meth:`room`); the reader only refuses records that cannot fit.
-        """
-        if self._position:
-            del self._buffer[: self._position]
-            self._position = 0
-        self._buffer += data
-
-    def room(self) -> int:
-        """How many more bytes may be fed without passing ``capacity``."""
-        if self._capacity is None:
-            return MAX_CIPHERTEXT_LENGTH + _HEADER_LENGTH
-        return self._capacity - self.buffered
-
-    def clear(self) -> None:
-        """Drop every buffered byte (after the connection ended)."""
-        self._buffer = bytearray()
-        self._position = 0
 
     @property
     def protected(self) -> bool:
@@ -111,41 +95,117 @@ class RecordReader:
     @property
     def buffered(self) -> int:
         """Bytes of an incomplete record waiting for the rest."""
-        return len(self._buffer) - self._position
+        return len(self._buffer)
+
+    def clear(self) -> None:
+        """Drop every buffered byte (after the connection ended)."""
+        self._buffer = bytearray()
 
     def set_protection(self, protection: RecordProtection) -> None:
         """Open every later record with ``protection`` (RFC 5246 §7.1)."""
         self._protection = protection
+        self._longest = self._longest_passing()
 
-    def next_record(self) -> tuple[int, bytes] | None:
-        """Return the next whole record, or None until more bytes arrive.
+    def read(self, data: bytes | memoryview) -> Iterator[tuple[int, bytes]]:
+        """Yield the records ``data`` completes, in order, opened and checked.
 
-        Returns:
+        A record lying whole in ``data`` is checked and opened where it
+        lies.  Only the start of a record that ``data`` cuts off is copied,
+        and kept for the next call; its header was checked first, so what
+        the reader keeps never passes ``capacity``, however long ``data``
+        is.
+
+        A record's header is read only when the consumer asks for that
+        record, because handling one record (a ChangeCipherSpec, the
+        ServerHello that fixes the version) changes how the next is read.
+        A consumer that stops early closes the iterator, and the rest of
+        ``data`` is dropped, as nothing after a fatal alert or close_notify
+        is read (RFC 5246 §7.2.1, §7.2.2).
+
+        Args:
+            data: Bytes received from the transport; read, never kept.
+
+        Yields:
             ``(content_type, plaintext fragment)``.
 
         Raises:
-            LocalProtocolError: unexpected_message, protocol_version or
-                record_overflow for a bad header; bad_record_mac or
-                record_overflow from the read protection.
+            LocalProtocolError: unexpected_message, protocol_version,
+                record_overflow or internal_error for a bad header;
+                bad_record_mac or record_overflow from the read protection.
         """
-        buffer = self._buffer
-        start = self._position
-        if len(buffer) - start < _HEADER_LENGTH:
-            return None
-        content_type, version, length = _HEADER.unpack_from(buffer, start)
-        self._check_header(content_type, version, length)
-        end = start + _HEADER_LENGTH + length
-        if len(buffer) < end:
-            return None
-        self._position = end
+        with memoryview(data) as view:
+            offset = 0
+            if self._buffer:
+                offset, whole = self._fill(view)
+                if not whole:
+                    return
+                yield self._open_buffered()
 
-        # One copy out of the buffer; the view is released before the
-        # buffer may be resized again.
-        with memoryview(buffer) as view:
-            fragment = bytes(view[start + _HEADER_LENGTH : end])
+            size = len(view)
+            while size - offset >= _HEADER_LENGTH:
+                content_type, version, length = _HEADER.unpack_from(view, offset)
+                # One comparison chain for the usual record; any doubt goes
+                # to the full check, which raises the precise alert.
+                if (
+                    version != self.version
+                    or content_type not in _KNOWN_CONTENT
+                    or length > self._longest
+                ):
+                    self._check_header(content_type, version, length)
+                start = offset + _HEADER_LENGTH
+                end = start + length
+                if end > size:
+                    break
+                offset = end
+                yield content_type, self._open(content_type, view[start:end])
+
+            # The start of an incomplete record, whose header (if whole)
+            # passed the checks: at most capacity bytes.
+            self._buffer += view[offset:]
+
+    def _fill(self, view: memoryview) -> tuple[int, bool]:
+        # Copy from the input what the buffered record still lacks; return
+        # the bytes taken and whether the record is whole now.
+        buffer = self._buffer
+        taken = min(max(_HEADER_LENGTH - len(buffer), 0), len(view))
+        buffer += view[:taken]
+        if len(buffer) < _HEADER_LENGTH:
+            return taken, False
+        content_type, version, length = _HEADER.unpack_from(buffer)
+        self._check_header(content_type, version, length)
+        missing = _HEADER_LENGTH + length - len(buffer)
+        more = min(missing, len(view) - taken)
+        buffer += view[taken : taken + more]
+        return taken + more, more == missing
+
+    def _open_buffered(self) -> tuple[int, bytes]:
+        buffer = self._buffer
+        content_type = buffer[0]
+        plaintext = self._open(content_type, memoryview(buffer)[_HEADER_LENGTH:])
+        buffer.clear()
+        return content_type, plaintext
+
+    def _open(self, content_type: int, fragment: memoryview) -> bytes:
+        # The view is released before this returns or raises: a live
+        # export stops a bytearray from resizing, and a traceback kept
+        # with a sticky failure would hold it.
+        try:
+            protection = self._protection
+            if protection is None:
+                return bytes(fragment)
+            return protection.decrypt(content_type, fragment)
+        finally:
+            fragment.release()
+
+    def _longest_passing(self) -> int:
+        # The longest TLSPlaintext.length that passes every length check
+        # of _check_header in the current protection state.
+        longest = MAX_PLAINTEXT_LENGTH
         if self._protection is not None:
-            fragment = self._protection.decrypt(content_type, fragment)
-        return content_type, fragment
+            longest = MAX_CIPHERTEXT_LENGTH
+        if self._capacity is not None:
+            longest = min(longest, self._capacity - _HEADER_LENGTH)
+        return longest
 
     def _check_header(self, content_type: int, version: int, length: int) -> None:
         if content_type not in _KNOWN_CONTENT:
@@ -213,10 +273,16 @@ class RecordWriter:
         """
         self._pending += message
 
-    def write(self, content_type: int, data: bytes) -> None:
+    def write(self, content_type: int, data: bytes | memoryview) -> None:
         """Send ``data`` as records of ``content_type``, after the flight."""
-        self.flush()
-        self._frame(content_type, data)
+        if self._pending:
+            self.flush()
+        protection = self._protection
+        if protection is not None and len(data) <= MAX_PLAINTEXT_LENGTH:
+            # One sealed record, the usual application data write.
+            self._out += protection.seal(content_type, data)
+        else:
+            self._frame(content_type, data)
 
     def flush(self) -> None:
         """Frame the queued handshake messages into records."""
@@ -240,21 +306,24 @@ class RecordWriter:
         self._out.clear()
         return data
 
-    def _frame(self, content_type: int, data: bytes) -> None:
+    def _frame(self, content_type: int, data: bytes | memoryview) -> None:
         # RFC 5246 §6.2.1: at most 2^14 bytes of plaintext per record.  An
         # empty write still makes one record (application data may be
         # empty; handshake and alert callers never write nothing).
-        out = self._out
+        if len(data) <= MAX_PLAINTEXT_LENGTH:
+            self._frame_record(content_type, data)
+            return
+        with memoryview(data) as view:
+            for offset in range(0, len(view), MAX_PLAINTEXT_LENGTH):
+                with view[offset : offset + MAX_PLAINTEXT_LENGTH] as chunk:
+                    self._frame_record(content_type, chunk)
+
+    def _frame_record(self, content_type: int, fragment: bytes | memoryview) -> None:
+        # A sealed record comes framed in two pieces, its header with any
+        # nonce or IV, then the ciphertext as the cipher returned it.
         protection = self._protection
-        chunks = [data]
-        if len(data) > MAX_PLAINTEXT_LENGTH:
-            view = memoryview(data)
-            chunks = [
-                bytes(view[offset : offset + MAX_PLAINTEXT_LENGTH])
-                for offset in range(0, len(data), MAX_PLAINTEXT_LENGTH)
-            ]
-        for chunk in chunks:
-            if protection is not None:
-                chunk = protection.encrypt(content_type, chunk)
-            out.append(_HEADER.pack(content_type, TLS12_RECORD_VERSION, len(chunk)))
-            out.append(chunk)
+        if protection is None:
+            header = _HEADER.pack(content_type, TLS12_RECORD_VERSION, len(fragment))
+            self._out += (header, bytes(fragment))
+        else:
+            self._out += protection.seal(content_type, fragment)
