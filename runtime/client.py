@@ -91,6 +91,21 @@ class _ClientHandshake(HandshakeContext):
     new_ticket_lifetime: int = 0
 
 
+def _check_server_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"server_name: expected a str, got {type(name).__name__}")
+    if is_ip_literal(name):
+        return
+    # RFC 6066 §3: HostName is ASCII, "without a trailing dot"; an IDN goes
+    # in its A-label form.
+    if not name or not name.isascii() or name.endswith("."):
+        raise ValueError(
+            f"server_name: {name!r}; expected an ASCII host name without a "
+            "trailing dot (an internationalized name as its xn-- A-label)"
+        )
+    subject_for(name)  # raises ValueError for a name no certificate can match
+
+
 class ClientConnection(Connection):
     """A TLS 1.2 client connection.
 
@@ -119,7 +134,7 @@ class ClientConnection(Connection):
         session: Session | None = None,
     ) -> None:
         if server_name is not None:
-            subject_for(server_name)  # raises ValueError for a bad name
+            _check_server_name(server_name)
         elif config.verify:
             raise ValueError(
                 "server_name: required when the config verifies certificates"

@@ -68,6 +68,12 @@ def _suites(spec: Sequence[SuiteSpec] | None) -> tuple[CipherSuite, ...]:
 
 
 def _alpn(protocols: Sequence[str | bytes]) -> tuple[bytes, ...]:
+    # A bare name would otherwise be read as a sequence of one-letter names.
+    if isinstance(protocols, str | bytes | bytearray):
+        raise TypeError(
+            f"alpn_protocols: {protocols!r} is one name; expected a sequence of "
+            f"names, e.g. [{protocols!r}]"
+        )
     names = []
     for protocol in protocols:
         name = protocol.encode("utf-8") if isinstance(protocol, str) else protocol

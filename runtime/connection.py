@@ -146,6 +146,23 @@ def _decode_failure(error: DecodeError) -> LocalProtocolError:
     )
 
 
+def _byte_view(data: object, caller: str) -> bytes | bytearray | memoryview:
+    # The record layer reads octets: a memoryview of wider items or with
+    # gaps between them is copied into plain bytes first.
+    if type(data) is bytes or type(data) is bytearray:
+        return data
+    if isinstance(data, memoryview):
+        if data.c_contiguous and data.itemsize == 1:
+            return data.cast("B") if data.format != "B" else data
+        return data.tobytes()
+    if isinstance(data, bytes | bytearray):
+        return data
+    raise TypeError(
+        f"{caller}: expected bytes, bytearray or memoryview, "
+        f"got {type(data).__name__}"
+    )
+
+
 class Connection:
     """The machinery both roles share; use ClientConnection/ServerConnection.
 
@@ -221,11 +238,13 @@ class Connection:
             plaintext=self._queued_length,
         )
 
-    def receive_data(self, data: bytes) -> list[Event]:
+    def receive_data(self, data: bytes | bytearray | memoryview) -> list[Event]:
         """Process bytes from the transport.
 
         Args:
-            data: Bytes received; ``b""`` means the transport reached EOF.
+            data: Bytes received (``bytes``, ``bytearray`` or any
+                ``memoryview``, read at once and never kept); ``b""``
+                means the transport reached EOF.
 
         Returns:
             The events these bytes completed, in wire order.
@@ -236,7 +255,10 @@ class Connection:
                 queued in :meth:`data_to_send`), or the earlier error, or
                 the peer's :class:`RemoteAlert`, on every call after the
                 connection failed.
+            TypeError: ``data`` is not bytes-like; the connection is left
+                as it was.
         """
+        data = _byte_view(data, "receive_data")
         if self._failure is not None:
             raise self._failure
         if self._state is State.CLOSED:
@@ -267,7 +289,7 @@ class Connection:
         self._writer.flush()
         return self._writer.take()
 
-    def send_application_data(self, data: bytes) -> None:
+    def send_application_data(self, data: bytes | bytearray | memoryview) -> None:
         """Queue application data; it leaves once the handshake completes.
 
         Args:
@@ -279,7 +301,9 @@ class Connection:
                 ``limits.max_buffered_plaintext`` (internal_error; the
                 connection fails).
             RuntimeError: :meth:`close` was called, or the peer closed.
+            TypeError: ``data`` is not bytes-like; nothing is queued.
         """
+        data = _byte_view(data, "send_application_data")
         if self._failure is not None:
             raise self._failure
         state = self._state
@@ -292,7 +316,7 @@ class Connection:
             return
         self._writer.write(CONTENT_APPLICATION_DATA, data)
 
-    def _queue_application_data(self, data: bytes) -> None:
+    def _queue_application_data(self, data: bytes | bytearray | memoryview) -> None:
         limit = self._limits.max_buffered_plaintext
         if self._queued_length + len(data) > limit:
             error = LocalProtocolError(
@@ -320,7 +344,7 @@ class Connection:
     # Incoming records
     # ------------------------------------------------------------------
 
-    def _read_input(self, data: bytes) -> None:
+    def _read_input(self, data: bytes | bytearray | memoryview) -> None:
         # The reader opens whole records in place and keeps only the start
         # of a record cut off at the end, so a huge input is never copied
         # whole: memory stays within the ciphertext limit however much

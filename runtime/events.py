@@ -54,8 +54,9 @@ class HandshakeComplete(Event):
             ticket's, else the resumed one), or None when the server issued
             no ticket.  Always None on the server, which keeps no sessions.
         alpn_protocol: The protocol ALPN selected (RFC 7301), or None.
-        server_name: The SNI host name: the one sent (client) or received
-            (server), or None.
+        server_name: Client side: the name the connection was made for,
+            sent as SNI unless it is an IP literal (RFC 6066 §3).  Server
+            side: the SNI host name received, or None.
     """
 
     cipher_suite: CipherSuite

@@ -254,3 +254,35 @@ def test_engine_built_event_equals_one_built_the_usual_way() -> None:
     assert event == ApplicationData(data=b"payload")
     assert hash(event) == hash(ApplicationData(data=b"payload"))
     assert repr(event) == repr(ApplicationData(data=b"payload"))
+
+
+@pytest.mark.parametrize("value", [None, "text", 12345, [1, 2]])
+def test_a_value_that_is_not_bytes_is_refused_and_the_connection_lives(
+    value: object,
+) -> None:
+    pair = _connected()
+    wire = _sent(pair, [b"after"])
+
+    with pytest.raises(TypeError, match="receive_data: expected bytes"):
+        pair.server.receive_data(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="send_application_data: expected bytes"):
+        pair.client.send_application_data(value)  # type: ignore[arg-type]
+
+    assert pair.server.data_to_send() == b""  # no alert was queued
+    assert _data(pair.server.receive_data(wire)) == [b"after"]
+
+
+def test_memoryviews_of_any_item_size_or_stride_are_read_as_octets() -> None:
+    pair = _connected()
+    # A GCM record is its plaintext and 29 bytes: 3 + 3 + 31 + 3 * 29 = 124.
+    messages = [b"one", b"two", b"three!" + bytes(25)]
+    wire = _sent(pair, messages)
+    assert len(wire) % 4 == 0
+    words = memoryview(bytearray(wire)).cast("I")
+
+    assert _data(pair.server.receive_data(words)) == messages
+
+    wire = _sent(pair, [b"four"])
+    spread = bytearray(2 * len(wire))
+    spread[::2] = wire
+    assert _data(pair.server.receive_data(memoryview(spread)[::2])) == [b"four"]

@@ -84,3 +84,13 @@ def test_server_refuses_suites_none_of_which_fit_the_key() -> None:
 def test_server_refuses_an_empty_chain() -> None:
     with pytest.raises(ValueError, match="empty"):
         ServerConfig([], make_rsa_identity().key)
+
+
+@pytest.mark.parametrize("name", ["h2", b"h2"])
+def test_a_bare_alpn_name_is_refused_not_split_into_letters(name: object) -> None:
+    identity = make_ecdsa_identity()
+
+    with pytest.raises(TypeError, match="expected a sequence of names"):
+        ClientConfig(verify=False, alpn_protocols=name)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a sequence of names"):
+        ServerConfig([identity.cert], identity.key, alpn_protocols=name)  # type: ignore[arg-type]

@@ -496,3 +496,15 @@ def test_fatal_alert_from_the_server_drops_the_clients_session() -> None:
 
     assert events[-1] == ConnectionClosed(clean=False)
     assert pair.client.session is None
+
+
+@pytest.mark.parametrize("name", ["", "localhost.", "bücher.example"])
+def test_client_refuses_a_server_name_sni_cannot_carry(name: str) -> None:
+    # RFC 6066 §3: an ASCII host name without a trailing dot.
+    with pytest.raises(ValueError, match="server_name"):
+        ClientConnection(ClientConfig(verify=False), server_name=name)
+
+
+def test_client_refuses_a_server_name_that_is_not_a_string() -> None:
+    with pytest.raises(TypeError, match="server_name"):
+        ClientConnection(ClientConfig(verify=False), server_name=b"localhost")  # type: ignore[arg-type]
