@@ -158,8 +158,7 @@ def _byte_view(data: object, caller: str) -> bytes | bytearray | memoryview:
     if isinstance(data, bytes | bytearray):
         return data
     raise TypeError(
-        f"{caller}: expected bytes, bytearray or memoryview, "
-        f"got {type(data).__name__}"
+        f"{caller}: expected bytes, bytearray or memoryview, got {type(data).__name__}"
     )
 
 
