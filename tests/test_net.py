@@ -488,3 +488,28 @@ def test_a_flood_of_warning_alerts_is_logged_once(pem: PemFiles) -> None:
         time.sleep(0.3)
     alert_lines = [line for line in server.output().splitlines() if "alert" in line]
     assert 1 <= len(alert_lines) <= 2, alert_lines
+
+
+@requires_openssl_cli
+def test_sess_out_is_not_left_empty_when_no_ticket_comes(
+    identity: TlsIdentity, pem: PemFiles, tmp_path: Path
+) -> None:
+    session = tmp_path / "session.bin"
+    kept = tmp_path / "kept.bin"
+    kept.write_bytes(b"an earlier session")
+    with openssl_s_server(identity, args=("-rev", "-no_ticket")) as server:
+        common = [
+            f"127.0.0.1:{server.port}",
+            "--servername",
+            SERVER_NAME,
+            "--cafile",
+            str(pem.ca),
+        ]
+        made = run_tlsspec("connect", *common, "--sess-out", str(session))
+        existing = run_tlsspec("connect", *common, "--sess-out", str(kept))
+
+    assert made.returncode == 0, made.stderr
+    assert "the server issued no ticket" in made.stderr
+    assert not session.exists()
+    assert existing.returncode == 0, existing.stderr
+    assert kept.read_bytes() == b"an earlier session"

@@ -520,7 +520,12 @@ async def _connect(options: ConnectOptions) -> int:
     session = None
     if options.sess_in is not None:
         session = Session.from_bytes(options.sess_in.read_bytes())
+    # The session file is made (owner-only) before connecting, so a path that
+    # cannot be written fails first; one made here is removed again if no
+    # ticket comes to fill it.
+    made_sess_out = False
     if options.sess_out is not None:
+        made_sess_out = not options.sess_out.exists()
         private_file(options.sess_out)
     conn = ClientConnection(config, server_name=server_name, session=session)
     trace = WireTrace()
@@ -571,6 +576,8 @@ async def _connect(options: ConnectOptions) -> int:
         if options.sess_out is not None:
             if state.session is None:
                 print("tlsspec connect: the server issued no ticket", file=sys.stderr)
+                if made_sess_out:
+                    options.sess_out.unlink(missing_ok=True)
             else:
                 options.sess_out.write_bytes(state.session.to_bytes())
         if state.fatal is not None:
