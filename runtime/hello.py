@@ -144,7 +144,8 @@ def read_server_name(server_name_list: Mapping[str, Any]) -> str | None:
     Raises:
         LocalProtocolError: illegal_parameter for two host names ("MUST
             NOT contain more than one name of the same name_type") or a
-            name that is not ASCII.
+            name that is not ASCII; unrecognized_name for a name holding
+            a NUL byte.
     """
     names = [
         entry["name"]
@@ -164,6 +165,14 @@ def read_server_name(server_name_list: Mapping[str, Any]) -> str | None:
         raise LocalProtocolError(
             "ClientHello.extensions.server_name: host name is not ASCII (RFC 6066 §3)",
             AlertDescription.illegal_parameter,
+        )
+    # No DNS host name holds a NUL; one here would cut the name short in
+    # whatever C string or log line it reaches.  RFC 6066 §3 lets a server
+    # refuse a name it does not recognize with unrecognized_name.
+    if b"\0" in name:
+        raise LocalProtocolError(
+            "ClientHello.extensions.server_name: host name contains a NUL byte",
+            AlertDescription.unrecognized_name,
         )
     return name.decode("ascii")
 

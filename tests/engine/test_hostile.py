@@ -266,6 +266,18 @@ def two_host_names(pair: Pair) -> tuple[Victim, bytes]:
     return pair.server, _hello_with([sni, *default_client_extensions()])
 
 
+def host_name_with_nul(pair: Pair) -> tuple[Victim, bytes]:
+    names = [{"name_type": 0, "name": b"local\x00host"}]
+    sni = extension(_E.server_name, {"server_name_list": names})
+    return pair.server, _hello_with([sni, *default_client_extensions()])
+
+
+def host_name_not_ascii(pair: Pair) -> tuple[Victim, bytes]:
+    names = [{"name_type": 0, "name": "bücher.example".encode()}]
+    sni = extension(_E.server_name, {"server_name_list": names})
+    return pair.server, _hello_with([sni, *default_client_extensions()])
+
+
 def zero_x25519_point(pair: Pair) -> tuple[Victim, bytes]:
     pair.client.receive_data(_server_flight(pair))
     key_exchange = Handshake.build(
@@ -379,6 +391,8 @@ CASES = [
     Case(no_signature_algorithms, _D.handshake_failure),
     Case(no_common_group, _D.handshake_failure),
     Case(two_host_names, _D.illegal_parameter),
+    Case(host_name_with_nul, _D.unrecognized_name),
+    Case(host_name_not_ascii, _D.illegal_parameter),
     Case(zero_x25519_point, _D.illegal_parameter),
     Case(wrong_ccs_payload, _D.illegal_parameter),
     Case(record_version_changes_after_hello, _D.protocol_version),
