@@ -10,6 +10,7 @@ generated codec.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -29,6 +30,10 @@ __all__ = [
 
 RECORD_HEADER_LENGTH = 5
 HANDSHAKE_HEADER_LENGTH = 4
+# The header read as one big-endian word: msg_type, then the uint24 length.
+_HEADER: Final = struct.Struct(">I")
+_LENGTH_BITS: Final = 24
+_LENGTH_MASK: Final = (1 << _LENGTH_BITS) - 1
 # RFC 5246 §7.4: Handshake.length is a uint24.
 MAX_HANDSHAKE_BODY: Final = 2**24 - 1
 
@@ -121,26 +126,26 @@ class HandshakeBuffer:
             DecodeError: A message declares a length above its limit.
             Exception: Whatever ``check_type`` raises.
         """
-        self._buffer += fragment
-        while len(self._buffer) >= HANDSHAKE_HEADER_LENGTH:
-            self._check_header()
-            length = int.from_bytes(self._buffer[1:HANDSHAKE_HEADER_LENGTH], "big")
+        buffer = self._buffer
+        buffer += fragment
+        while len(buffer) >= HANDSHAKE_HEADER_LENGTH:
+            (header,) = _HEADER.unpack_from(buffer)
+            length = header & _LENGTH_MASK
+            self._check_header(header >> _LENGTH_BITS, length)
             total = HANDSHAKE_HEADER_LENGTH + length
-            if len(self._buffer) < total:
+            if len(buffer) < total:
                 return
-            message = bytes(self._buffer[:total])
-            del self._buffer[:total]
+            message = bytes(buffer[:total])
+            del buffer[:total]
             yield message
 
     def clear(self) -> None:
         """Drop buffered bytes (after a fatal error)."""
         self._buffer.clear()
 
-    def _check_header(self) -> None:
-        msg_type = self._buffer[0]
+    def _check_header(self, msg_type: int, length: int) -> None:
         if self._check_type is not None:
             self._check_type(msg_type)
-        length = int.from_bytes(self._buffer[1:HANDSHAKE_HEADER_LENGTH], "big")
         certificate = msg_type == HandshakeType.certificate
         limit = self.max_certificate if certificate else self.max_message
         if length > limit:

@@ -25,6 +25,7 @@ at each Finished.
 
 from __future__ import annotations
 
+import struct
 from typing import Final
 
 from cryptography.hazmat.primitives import hashes
@@ -41,6 +42,10 @@ __all__ = [
 HANDSHAKE_HEADER_LENGTH: Final = 4
 # RFC 5246 §7.4: HandshakeType hello_request(0).
 HELLO_REQUEST_TYPE: Final = 0
+# The header read as one big-endian word: msg_type, then the uint24 length.
+_HEADER: Final = struct.Struct(">I")
+_LENGTH_BITS: Final = 24
+_LENGTH_MASK: Final = (1 << _LENGTH_BITS) - 1
 
 # RFC 2246 §7.4.9: TLS 1.0/1.1 hash the handshake with MD5 and SHA-1 and
 # concatenate the two digests.
@@ -96,19 +101,21 @@ class Transcript:
                 with its size).  Framing is the reassembler's job; this is
                 a caller bug, not a peer's.
         """
-        if len(message) < HANDSHAKE_HEADER_LENGTH:
+        size = len(message)
+        if size < HANDSHAKE_HEADER_LENGTH:
             raise ValueError(
-                f"handshake message is {len(message)} bytes, shorter than "
+                f"handshake message is {size} bytes, shorter than "
                 f"its {HANDSHAKE_HEADER_LENGTH}-byte header"
             )
-        declared = int.from_bytes(message[1:HANDSHAKE_HEADER_LENGTH], "big")
-        actual = len(message) - HANDSHAKE_HEADER_LENGTH
+        (header,) = _HEADER.unpack_from(message)
+        declared = header & _LENGTH_MASK
+        actual = size - HANDSHAKE_HEADER_LENGTH
         if declared != actual:
             raise ValueError(
                 f"handshake message of type {message[0]} declares a "
                 f"{declared}-byte body but carries {actual} bytes"
             )
-        if message[0] == HELLO_REQUEST_TYPE:
+        if header >> _LENGTH_BITS == HELLO_REQUEST_TYPE:
             return False
 
         if self._keep_messages or not self._hashes:
