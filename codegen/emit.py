@@ -9,6 +9,10 @@ name of the member being worked on in a local ``f``; a failure deeper down
 gets that name prefixed, which yields paths such as
 ``ClientHello.extensions[2].extension_data``.
 
+A select with many arms, each a call to a type's function (``Handshake.body``),
+looks the function up in a dict printed after the type's functions, rather
+than comparing its tag with each arm in turn.
+
 This module decides the code; ``templates/module.py.j2`` only lays it out.
 """
 
@@ -45,7 +49,7 @@ __all__ = ["Emitter"]
 _INT_READ = {
     1: "buf[{p}]",
     2: "(buf[{p}] << 8) | buf[{p} + 1]",
-    3: "int.from_bytes(buf[{p}:{p} + 3], 'big')",
+    3: "(buf[{p}] << 16) | (buf[{p} + 1] << 8) | buf[{p} + 2]",
     4: "_c.U32(buf, {p})[0]",
     8: "_c.U64(buf, {p})[0]",
 }
@@ -56,6 +60,16 @@ _INT_PACK = {
     8: "_c.P64({x})",
 }
 _LIST_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
+# From this many labelled arms on, a select whose every arm is one function
+# call finds the function in a dict: one lookup instead of a comparison per
+# arm before the one that matches.
+_TABLE_ARMS = 6
+# Writes a length into bytes already reserved at `out[{at}]`.
+_INT_PUT = {
+    2: "_c.P16_AT(out, {at}, {x})",
+    4: "_c.P32_AT(out, {at}, {x})",
+    8: "_c.P64_AT(out, {at}, {x})",
+}
 
 
 def _unalias_scalar(texpr: TypeExpr) -> TypeDef | None:
@@ -105,6 +119,18 @@ class Emitter:
     spec: Spec
     module: Module
     refs: dict[str, set[str]] = field(default_factory=dict)
+    # Parse and build functions defined so far, in module order.
+    defined: set[str] = field(default_factory=set)
+    # Module-level lines that follow the current type's functions.
+    tables: list[str] = field(default_factory=list)
+    table_names: set[str] = field(default_factory=set)
+    current: str = ""
+
+    def start_type(self, t: TypeDef) -> None:
+        """Begin a type: its own functions count as defined from here on."""
+        self.current = t.pyname.replace(".", "__")
+        self.defined |= {f"_parse_{self.current}", f"_build_{self.current}"}
+        self.tables = []
 
     # -- naming ------------------------------------------------------------
 
@@ -211,7 +237,7 @@ class Emitter:
                 self.close_bound(code, lim)
             code(f'{ctx.target}["{m.name}"] = {var}')
             if owner is not None and m.name in owner.exports:
-                code(f'ctx = {{**ctx, "{m.name}": {var}}}')
+                self.export(code, m.name, var)
         elif isinstance(m, SelectMember):
             self.set_path(code, ctx, m.name or "")
             self.trace(code, m.name or "")
@@ -246,6 +272,11 @@ class Emitter:
             code(f'{target}["signature"] = sig')
             if m.name is not None:
                 code(f'{ctx.target}["{m.name}"] = {target}')
+
+    def export(self, code: _Code, name: str, var: str) -> None:
+        # A copy: the caller's context stays as it was.
+        code("ctx = ctx.copy()")
+        code(f'ctx["{name}"] = {var}')
 
     def open_bound(self, code: _Code, length: str, lim: str) -> str:
         sub = code.temp("stop")
@@ -303,13 +334,19 @@ class Emitter:
         code(f"{tag} = {self.tag_expr(code, sel, False)}")
         out = value_var or (f"v_{python_name(sel.name)}" if sel.name else None)
         assert sel.tag.enum is not None
-        self.dispatch(
-            code,
-            sel,
-            tag,
-            lambda arm: self.parse_arm(code, arm, ctx, out, inner_lim, path),
-            f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")',
-        )
+        no_case = f'raise _c.no_case({tag}, pos, "{sel.tag.enum.name}")'
+        table = self.arm_table(sel, path, "parse")
+        if table is not None:
+            fn = self.table_lookup(code, table, tag, no_case)
+            code(f"{out or '_'}, pos = {fn}(buf, pos, {inner_lim}, ctx)")
+        else:
+            self.dispatch(
+                code,
+                sel,
+                tag,
+                lambda arm: self.parse_arm(code, arm, ctx, out, inner_lim, path),
+                no_case,
+            )
         if sub is not None:
             code(f'f = "{path}"')
             self.close_bound(code, sub)
@@ -349,6 +386,73 @@ class Emitter:
                 emit_arm(default_arm)
             else:
                 code(no_case)
+
+    def arm_table(
+        self, sel: SelectMember, path: str, what: str
+    ) -> tuple[str, str | None] | None:
+        """A dict from tag value to arm function, for a select worth one.
+
+        Returns the dict's name and the default arm's function (or None),
+        after adding the dict to ``self.tables``; None when the select keeps
+        its ``if``/``elif`` chain: too few arms, an arm written out inline,
+        or a function defined further down the module.
+        """
+        labelled = [arm for arm in sel.arms if arm.labels]
+        if len(labelled) < _TABLE_ARMS:
+            return None
+        functions = [self.arm_function(arm, what) for arm in sel.arms]
+        if None in functions:
+            return None
+        where = ".".join(p for p in (self.current, path) if p)
+        name = f"_{where.replace('.', '_')}_{what}"
+        if name in self.table_names:
+            return None
+        self.table_names.add(name)
+        default = None
+        entries = []
+        for arm, fn in zip(sel.arms, functions, strict=True):
+            if arm.is_default:
+                default = fn
+            for label, label_name in zip(arm.labels, arm.label_names, strict=True):
+                entries.append(f"    {label}: {fn},  # {label_name}")
+        assert sel.tag.enum is not None
+        self.tables += [
+            "",
+            "",
+            f"# {where}: the {what} function for each {sel.tag.enum.name} case.",
+            f"{name} = {{",
+            *entries,
+            "}",
+        ]
+        return name, default
+
+    def arm_function(self, arm: Arm, what: str) -> str | None:
+        """The function an arm is, when it is a single call to one."""
+        texpr = arm.single
+        if arm.rest_opaque or not isinstance(texpr, TypeExpr):
+            return None
+        base = texpr.base
+        if texpr.vector is not None or _unalias_scalar(texpr) is not None:
+            return None
+        if not isinstance(base, StructType | SelectType | AliasType):
+            return None
+        if _inline_alias(base):
+            return None
+        fn = self.ref(base, what)
+        imported = base.module and base.module != self.module.name
+        return fn if imported or fn in self.defined else None
+
+    def table_lookup(
+        self, code: _Code, table: tuple[str, str | None], tag: str, no_case: str
+    ) -> str:
+        name, default = table
+        if default is not None:
+            code(f"arm = {name}.get({tag}, {default})")
+        else:
+            code(f"arm = {name}.get({tag})")
+            code("if arm is None:")
+            code(f"    {no_case}")
+        return "arm"
 
     def arm_condition(self, tag: str, arm: Arm) -> str:
         if len(arm.labels) == 1:
@@ -463,13 +567,15 @@ class Emitter:
                 code(f"if {n} % {width}:")
                 code(f"    raise _c.not_multiple(pos, {n}, {width})")
             if width == 1:
-                code(f"{var} = list(buf[pos:{stop}])")
+                items = f"buf[pos:{stop}]"
             else:
                 fmt = f'f">{{{n} // {width}}}{_LIST_FMT[width]}"'
-                code(f"{var} = list(_c.unpack({fmt}, buf, pos))")
+                items = f"_c.unpack({fmt}, buf, pos)"
             if isinstance(scalar, EnumType):
                 get = self.ref(scalar, "get")
-                code(f"{var} = [{get}(x, x) for x in {var}]")
+                code(f"{var} = [{get}(x, x) for x in {items}]")
+            else:
+                code(f"{var} = list({items})")
             code(f"pos = {stop}")
             return
         size = elem.size
@@ -550,7 +656,7 @@ class Emitter:
                 width = scalar.size or 1
                 mark = f"at_{python_name(m.name)}"
                 code(f"{mark} = len(out)")
-                code(f"out += bytes({width})")
+                code(f"out += {bytes(width)!r}")
                 pending[m.name] = (mark, width)
                 return
             if m.fixed is not None:
@@ -586,7 +692,7 @@ class Emitter:
             else:
                 self.build_texpr(code, m.texpr, var)
             if owner is not None and m.name in owner.exports:
-                code(f'ctx = {{**ctx, "{m.name}": {var}}}')
+                self.export(code, m.name, var)
         elif isinstance(m, SelectMember):
             self.set_path(code, ctx, m.name or "")
             if m.bounds is not None:
@@ -629,7 +735,32 @@ class Emitter:
         return vec.size.name in pending
 
     def backpatch(self, code: _Code, mark: str, width: int, count: str) -> None:
-        code(f"out[{mark}:{mark} + {width}] = _c.length_bytes({count}, {width})")
+        n = code.temp("n")
+        code(f"{n} = {count}")
+        self.put_length(code, mark, n, width, fits=False)
+
+    def put_length(
+        self, code: _Code, at: str, n: str, width: int, *, fits: bool
+    ) -> None:
+        """Write ``n`` into the ``width`` bytes reserved at ``out[at]``.
+
+        ``fits`` says a bounds check already keeps ``n`` within the
+        prefix's maximum; otherwise an overflow check comes first.
+        """
+        if not fits:
+            self.fit_check(code, n, width)
+        if width == 1:
+            code(f"out[{at}] = {n}")
+        elif width == 3:
+            code(f"out[{at}] = {n} >> 16")
+            code(f"out[{at} + 1] = {n} >> 8 & 255")
+            code(f"out[{at} + 2] = {n} & 255")
+        else:
+            code(_INT_PUT[width].format(at=at, x=n))
+
+    def fit_check(self, code: _Code, n: str, width: int) -> None:
+        code(f"if {n} > {256**width - 1}:")
+        code(f"    raise _c.too_long({n}, {width})")
 
     def build_select(
         self,
@@ -653,31 +784,30 @@ class Emitter:
         if sel.vector is not None:
             start = code.temp("start")
             code(f"{start} = len(out)")
-            code(f"out += bytes({sel.vector.width})")
+            code(f"out += {bytes(sel.vector.width)!r}")
         tag = code.temp("t")
         code(f"{tag} = {self.tag_expr(code, sel, True)}")
         assert sel.tag.enum is not None
-        self.dispatch(
-            code,
-            sel,
-            tag,
-            lambda arm: self.build_arm(code, arm, ctx, val, path),
-            f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")',
-        )
+        no_case = f'raise _c.no_build_case({tag}, "{sel.tag.enum.name}")'
+        table = self.arm_table(sel, path, "build")
+        if table is not None:
+            fn = self.table_lookup(code, table, tag, no_case)
+            code(f"{fn}({val}, out, ctx)")
+        else:
+            self.dispatch(
+                code,
+                sel,
+                tag,
+                lambda arm: self.build_arm(code, arm, ctx, val, path),
+                no_case,
+            )
         if start is not None and sel.vector is not None:
             n = code.temp("n")
             w = sel.vector.width
             code(f"{n} = len(out) - {start} - {w}")
             vec = sel.vector
-            conds = []
-            if vec.floor > 0:
-                conds.append(f"{n} < {vec.floor}")
-            if vec.ceiling < 256**w - 1:
-                conds.append(f"{n} > {vec.ceiling}")
-            if conds:
-                code(f"if {' or '.join(conds)}:")
-                code(f"    raise _c.build_bounds({n}, {vec.floor}, {vec.ceiling})")
-            code(f"out[{start}:{start} + {w}] = _c.length_bytes({n}, {w})")
+            self.build_check(code, n, vec)
+            self.put_length(code, start, n, w, fits=_ceiling_checked(vec))
 
     def build_arm(self, code: _Code, arm: Arm, ctx: _Ctx, val: str, path: str) -> None:
         if arm.rest_opaque:
@@ -735,29 +865,25 @@ class Emitter:
             n = code.temp("n")
             code(f"{n} = len({var})")
             self.build_check(code, n, vec)
-            code(f"out += {self.length_expr(n, vec)}")
+            if not _ceiling_checked(vec):
+                self.fit_check(code, n, w)
+            self.pack_int_expr(code, w, n)
             code(f"out += {var}")
             return
         start = code.temp("start")
         code(f"{start} = len(out)")
-        code(f"out += bytes({w})")
+        code(f"out += {bytes(w)!r}")
         self.build_elements(code, base, var)
         n = code.temp("n")
         code(f"{n} = len(out) - {start} - {w}")
         self.build_check(code, n, vec)
-        code(f"out[{start}:{start} + {w}] = {self.length_expr(n, vec)}")
-
-    def length_expr(self, n: str, vec: Vector) -> str:
-        # A checked ceiling below the prefix's maximum guarantees the fit.
-        if vec.ceiling < 256**vec.width - 1:
-            return f"{n}.to_bytes({vec.width}, 'big')"
-        return f"_c.length_bytes({n}, {vec.width})"
+        self.put_length(code, start, n, w, fits=_ceiling_checked(vec))
 
     def build_check(self, code: _Code, n: str, vec: Vector) -> None:
         conds = []
         if vec.floor > 0:
             conds.append(f"{n} < {vec.floor}")
-        if vec.ceiling < 256**vec.width - 1:
+        if _ceiling_checked(vec):
             conds.append(f"{n} > {vec.ceiling}")
         if conds:
             code(f"if {' or '.join(conds)}:")
@@ -784,6 +910,9 @@ class Emitter:
         if isinstance(scalar, EnumType):
             code(f"if {var}.__class__ is str:")
             code(f"    {var} = _c.enum_value({self.ref(scalar, 'class')}, {var})")
+        self.pack_int_expr(code, width, var)
+
+    def pack_int_expr(self, code: _Code, width: int, var: str) -> None:
         if width == 1:
             code(f"out.append({var})")
         else:
@@ -835,6 +964,11 @@ def _members_min(members: list[Member], seen: frozenset[int]) -> int:
                     sizes.append(_members_min(arm.members, seen))
             total += min(sizes, default=0)
     return total
+
+
+def _ceiling_checked(vec: Vector) -> bool:
+    """Whether the ceiling is below the prefix's maximum, so checked apart."""
+    return vec.ceiling < 256**vec.width - 1
 
 
 def _inline_alias(t: TypeDef) -> bool:

@@ -47,6 +47,7 @@ class TypeView:
     text: str
     parse_lines: list[str]
     build_lines: list[str]
+    tables: list[str]
     public: bool
     size: int | None
     params: list[str]
@@ -185,6 +186,7 @@ def _type_view(em: Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView
             # Named, not referenced: the enum may be defined further down,
             # or in a module that imports this one.
             enum_params.append((pname, f'"{kind.module}:{kind.pyname}"'))
+    em.start_type(t)
     parse_lines = em.parse_function(t)
     build_lines = em.build_function(t)
     return TypeView(
@@ -193,6 +195,7 @@ def _type_view(em: Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView
         text=_quoted(t),
         parse_lines=parse_lines,
         build_lines=build_lines,
+        tables=em.tables,
         public=public,
         size=t.size,
         params=sorted(params),

@@ -161,7 +161,9 @@ def _build_HostName(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 65535)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -240,7 +242,9 @@ def _build_ServerName(value, out, ctx):
             n2 = len(v_name)
             if n2 < 1:
                 raise _c.build_bounds(n2, 1, 65535)
-            out += _c.length_bytes(n2, 2)
+            if n2 > 65535:
+                raise _c.too_long(n2, 2)
+            out += _c.P16(n2)
             out += v_name
         else:
             raise _c.no_build_case(t1, "NameType")
@@ -302,7 +306,7 @@ def _build_ServerNameList(value, out, ctx):
     try:
         v_server_name_list = value["server_name_list"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         for i3, item2 in enumerate(v_server_name_list):
             try:
                 _build_ServerName(item2, out, ctx)
@@ -312,7 +316,9 @@ def _build_ServerNameList(value, out, ctx):
         n4 = len(out) - start1 - 2
         if n4 < 1:
             raise _c.build_bounds(n4, 1, 65535)
-        out[start1 : start1 + 2] = _c.length_bytes(n4, 2)
+        if n4 > 65535:
+            raise _c.too_long(n4, 2)
+        _c.P16_AT(out, start1, n4)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -369,7 +375,9 @@ def _build_ResponderID(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 65535)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -413,7 +421,9 @@ def _build_Extensions(value, out, ctx):
     f = ""
     try:
         n1 = len(value)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -495,23 +505,29 @@ def _build_OCSPStatusRequest(value, out, ctx):
     try:
         v_responder_id_list = value["responder_id_list"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         for i3, item2 in enumerate(v_responder_id_list):
             try:
                 n4 = len(item2)
                 if n4 < 1:
                     raise _c.build_bounds(n4, 1, 65535)
-                out += _c.length_bytes(n4, 2)
+                if n4 > 65535:
+                    raise _c.too_long(n4, 2)
+                out += _c.P16(n4)
                 out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
                 raise
         n5 = len(out) - start1 - 2
-        out[start1 : start1 + 2] = _c.length_bytes(n5, 2)
+        if n5 > 65535:
+            raise _c.too_long(n5, 2)
+        _c.P16_AT(out, start1, n5)
         f = "request_extensions"
         v_request_extensions = value["request_extensions"]
         n6 = len(v_request_extensions)
-        out += _c.length_bytes(n6, 2)
+        if n6 > 65535:
+            raise _c.too_long(n6, 2)
+        out += _c.P16(n6)
         out += v_request_extensions
     except _CodecError as e:
         e.prefix(f)
@@ -664,8 +680,9 @@ def _parse_NamedGroupList(buf, pos, end, ctx):
             raise _c.overrun(pos, n1, end)
         if n1 % 2:
             raise _c.not_multiple(pos, n1, 2)
-        v_named_group_list = list(_c.unpack(f">{n1 // 2}H", buf, pos))
-        v_named_group_list = [_NamedGroup_get(x, x) for x in v_named_group_list]
+        v_named_group_list = [
+            _NamedGroup_get(x, x) for x in _c.unpack(f">{n1 // 2}H", buf, pos)
+        ]
         pos = stop2
         r["named_group_list"] = v_named_group_list
         return r, pos
@@ -679,12 +696,14 @@ def _build_NamedGroupList(value, out, ctx):
     try:
         v_named_group_list = value["named_group_list"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         out += _c.pack_list("H", v_named_group_list, NamedGroup)
         n2 = len(out) - start1 - 2
         if n2 < 2:
             raise _c.build_bounds(n2, 2, 65535)
-        out[start1 : start1 + 2] = _c.length_bytes(n2, 2)
+        if n2 > 65535:
+            raise _c.too_long(n2, 2)
+        _c.P16_AT(out, start1, n2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -738,10 +757,7 @@ def _parse_ECPointFormatList(buf, pos, end, ctx):
         stop2 = pos + n1
         if stop2 > end:
             raise _c.overrun(pos, n1, end)
-        v_ec_point_format_list = list(buf[pos:stop2])
-        v_ec_point_format_list = [
-            _ECPointFormat_get(x, x) for x in v_ec_point_format_list
-        ]
+        v_ec_point_format_list = [_ECPointFormat_get(x, x) for x in buf[pos:stop2]]
         pos = stop2
         r["ec_point_format_list"] = v_ec_point_format_list
         return r, pos
@@ -755,12 +771,14 @@ def _build_ECPointFormatList(value, out, ctx):
     try:
         v_ec_point_format_list = value["ec_point_format_list"]
         start1 = len(out)
-        out += bytes(1)
+        out += b"\x00"
         out += _c.pack_list("B", v_ec_point_format_list, ECPointFormat)
         n2 = len(out) - start1 - 1
         if n2 < 1:
             raise _c.build_bounds(n2, 1, 255)
-        out[start1 : start1 + 1] = _c.length_bytes(n2, 1)
+        if n2 > 255:
+            raise _c.too_long(n2, 1)
+        out[start1] = n2
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -860,9 +878,8 @@ def _parse_SignatureSchemeList(buf, pos, end, ctx):
             raise _c.overrun(pos, n1, end)
         if n1 % 2:
             raise _c.not_multiple(pos, n1, 2)
-        v_supported_signature_algorithms = list(_c.unpack(f">{n1 // 2}H", buf, pos))
         v_supported_signature_algorithms = [
-            _SignatureScheme_get(x, x) for x in v_supported_signature_algorithms
+            _SignatureScheme_get(x, x) for x in _c.unpack(f">{n1 // 2}H", buf, pos)
         ]
         pos = stop2
         r["supported_signature_algorithms"] = v_supported_signature_algorithms
@@ -877,12 +894,12 @@ def _build_SignatureSchemeList(value, out, ctx):
     try:
         v_supported_signature_algorithms = value["supported_signature_algorithms"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         out += _c.pack_list("H", v_supported_signature_algorithms, SignatureScheme)
         n2 = len(out) - start1 - 2
         if n2 < 2 or n2 > 65534:
             raise _c.build_bounds(n2, 2, 65534)
-        out[start1 : start1 + 2] = n2.to_bytes(2, "big")
+        _c.P16_AT(out, start1, n2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -929,7 +946,9 @@ def _build_ProtocolName(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 255)
-        out += _c.length_bytes(n1, 1)
+        if n1 > 255:
+            raise _c.too_long(n1, 1)
+        out.append(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -999,13 +1018,15 @@ def _build_ProtocolNameList(value, out, ctx):
     try:
         v_protocol_name_list = value["protocol_name_list"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         for i3, item2 in enumerate(v_protocol_name_list):
             try:
                 n4 = len(item2)
                 if n4 < 1:
                     raise _c.build_bounds(n4, 1, 255)
-                out += _c.length_bytes(n4, 1)
+                if n4 > 255:
+                    raise _c.too_long(n4, 1)
+                out.append(n4)
                 out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
@@ -1013,7 +1034,9 @@ def _build_ProtocolNameList(value, out, ctx):
         n5 = len(out) - start1 - 2
         if n5 < 2:
             raise _c.build_bounds(n5, 2, 65535)
-        out[start1 : start1 + 2] = _c.length_bytes(n5, 2)
+        if n5 > 65535:
+            raise _c.too_long(n5, 2)
+        _c.P16_AT(out, start1, n5)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -1064,7 +1087,9 @@ def _build_RenegotiationInfo(value, out, ctx):
     try:
         v_renegotiated_connection = value["renegotiated_connection"]
         n1 = len(v_renegotiated_connection)
-        out += _c.length_bytes(n1, 1)
+        if n1 > 255:
+            raise _c.too_long(n1, 1)
+        out.append(n1)
         out += v_renegotiated_connection
     except _CodecError as e:
         e.prefix(f)
@@ -1207,7 +1232,7 @@ def _build_Extension(value, out, ctx):
         f = "extension_data"
         v_extension_data = value["extension_data"]
         start1 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         t2 = v_extension_type
         if t2 == 0:
             p4 = ctx.get("msg_type")
@@ -1252,7 +1277,9 @@ def _build_Extension(value, out, ctx):
         else:
             out += v_extension_data
         n7 = len(out) - start1 - 2
-        out[start1 : start1 + 2] = _c.length_bytes(n7, 2)
+        if n7 > 65535:
+            raise _c.too_long(n7, 2)
+        _c.P16_AT(out, start1, n7)
     except _CodecError as e:
         e.prefix(f)
         raise

@@ -283,7 +283,7 @@ def _build_SessionID(value, out, ctx):
         n1 = len(value)
         if n1 > 32:
             raise _c.build_bounds(n1, 0, 32)
-        out += n1.to_bytes(1, "big")
+        out.append(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -399,8 +399,9 @@ def _parse_ClientHello(buf, pos, end, ctx):
             raise _c.overrun(pos, n4, end)
         if n4 % 2:
             raise _c.not_multiple(pos, n4, 2)
-        v_cipher_suites = list(_c.unpack(f">{n4 // 2}H", buf, pos))
-        v_cipher_suites = [_CipherSuite_get(x, x) for x in v_cipher_suites]
+        v_cipher_suites = [
+            _CipherSuite_get(x, x) for x in _c.unpack(f">{n4 // 2}H", buf, pos)
+        ]
         pos = stop5
         r["cipher_suites"] = v_cipher_suites
         f = "compression_methods"
@@ -415,10 +416,7 @@ def _parse_ClientHello(buf, pos, end, ctx):
         stop7 = pos + n6
         if stop7 > end:
             raise _c.overrun(pos, n6, end)
-        v_compression_methods = list(buf[pos:stop7])
-        v_compression_methods = [
-            _CompressionMethod_get(x, x) for x in v_compression_methods
-        ]
+        v_compression_methods = [_CompressionMethod_get(x, x) for x in buf[pos:stop7]]
         pos = stop7
         r["compression_methods"] = v_compression_methods
         if pos < end:
@@ -466,31 +464,33 @@ def _build_ClientHello(value, out, ctx):
         n1 = len(v_session_id)
         if n1 > 32:
             raise _c.build_bounds(n1, 0, 32)
-        out += n1.to_bytes(1, "big")
+        out.append(n1)
         out += v_session_id
         f = "cipher_suites"
         v_cipher_suites = value["cipher_suites"]
         start2 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         out += _c.pack_list("H", v_cipher_suites, CipherSuite)
         n3 = len(out) - start2 - 2
         if n3 < 2 or n3 > 65534:
             raise _c.build_bounds(n3, 2, 65534)
-        out[start2 : start2 + 2] = n3.to_bytes(2, "big")
+        _c.P16_AT(out, start2, n3)
         f = "compression_methods"
         v_compression_methods = value["compression_methods"]
         start4 = len(out)
-        out += bytes(1)
+        out += b"\x00"
         out += _c.pack_list("B", v_compression_methods, CompressionMethod)
         n5 = len(out) - start4 - 1
         if n5 < 1:
             raise _c.build_bounds(n5, 1, 255)
-        out[start4 : start4 + 1] = _c.length_bytes(n5, 1)
+        if n5 > 255:
+            raise _c.too_long(n5, 1)
+        out[start4] = n5
         if value.get("extensions") is not None:
             f = "extensions"
             v_extensions = value["extensions"]
             start6 = len(out)
-            out += bytes(2)
+            out += b"\x00\x00"
             for i8, item7 in enumerate(v_extensions):
                 try:
                     _build_Extension(item7, out, ctx)
@@ -498,7 +498,9 @@ def _build_ClientHello(value, out, ctx):
                     e.prefix(f"[{i8}]")
                     raise
             n9 = len(out) - start6 - 2
-            out[start6 : start6 + 2] = _c.length_bytes(n9, 2)
+            if n9 > 65535:
+                raise _c.too_long(n9, 2)
+            _c.P16_AT(out, start6, n9)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -637,7 +639,7 @@ def _build_ServerHello(value, out, ctx):
         n1 = len(v_session_id)
         if n1 > 32:
             raise _c.build_bounds(n1, 0, 32)
-        out += n1.to_bytes(1, "big")
+        out.append(n1)
         out += v_session_id
         f = "cipher_suite"
         v_cipher_suite = value["cipher_suite"]
@@ -655,7 +657,7 @@ def _build_ServerHello(value, out, ctx):
             f = "extensions"
             v_extensions = value["extensions"]
             start2 = len(out)
-            out += bytes(2)
+            out += b"\x00\x00"
             for i4, item3 in enumerate(v_extensions):
                 try:
                     _build_Extension(item3, out, ctx)
@@ -663,7 +665,9 @@ def _build_ServerHello(value, out, ctx):
                     e.prefix(f"[{i4}]")
                     raise
             n5 = len(out) - start2 - 2
-            out[start2 : start2 + 2] = _c.length_bytes(n5, 2)
+            if n5 > 65535:
+                raise _c.too_long(n5, 2)
+            _c.P16_AT(out, start2, n5)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -693,7 +697,7 @@ def _parse_ASN_1Cert(buf, pos, end, ctx):
     try:
         if pos + 3 > end:
             raise _c.short(pos, 3, end)
-        n1 = int.from_bytes(buf[pos : pos + 3], "big")
+        n1 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
         pos += 3
         if n1 < 1:
             raise _c.out_of_bounds(pos, n1, 1, 16777215)
@@ -714,7 +718,9 @@ def _build_ASN_1Cert(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 16777215)
-        out += _c.length_bytes(n1, 3)
+        if n1 > 16777215:
+            raise _c.too_long(n1, 3)
+        out += n1.to_bytes(3, "big")
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -747,7 +753,7 @@ def _parse_Certificate(buf, pos, end, ctx):
             tr.append(("certificate_list", pos))
         if pos + 3 > end:
             raise _c.short(pos, 3, end)
-        n1 = int.from_bytes(buf[pos : pos + 3], "big")
+        n1 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
         pos += 3
         stop2 = pos + n1
         if stop2 > end:
@@ -757,7 +763,7 @@ def _parse_Certificate(buf, pos, end, ctx):
             try:
                 if pos + 3 > stop2:
                     raise _c.short(pos, 3, stop2)
-                n4 = int.from_bytes(buf[pos : pos + 3], "big")
+                n4 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
                 pos += 3
                 if n4 < 1:
                     raise _c.out_of_bounds(pos, n4, 1, 16777215)
@@ -782,19 +788,25 @@ def _build_Certificate(value, out, ctx):
     try:
         v_certificate_list = value["certificate_list"]
         start1 = len(out)
-        out += bytes(3)
+        out += b"\x00\x00\x00"
         for i3, item2 in enumerate(v_certificate_list):
             try:
                 n4 = len(item2)
                 if n4 < 1:
                     raise _c.build_bounds(n4, 1, 16777215)
-                out += _c.length_bytes(n4, 3)
+                if n4 > 16777215:
+                    raise _c.too_long(n4, 3)
+                out += n4.to_bytes(3, "big")
                 out += item2
             except _CodecError as e:
                 e.prefix(f"[{i3}]")
                 raise
         n5 = len(out) - start1 - 3
-        out[start1 : start1 + 3] = _c.length_bytes(n5, 3)
+        if n5 > 16777215:
+            raise _c.too_long(n5, 3)
+        out[start1] = n5 >> 16
+        out[start1 + 1] = n5 >> 8 & 255
+        out[start1 + 2] = n5 & 255
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -945,7 +957,9 @@ def _build_ECPoint(value, out, ctx):
         n1 = len(v_point)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 255)
-        out += _c.length_bytes(n1, 1)
+        if n1 > 255:
+            raise _c.too_long(n1, 1)
+        out.append(n1)
         out += v_point
     except _CodecError as e:
         e.prefix(f)
@@ -1107,7 +1121,9 @@ def _build_ServerKeyExchange(value, out, ctx):
             out += _c.P16(alg)
             sig = s3["signature"]
             n4 = len(sig)
-            out += _c.length_bytes(n4, 2)
+            if n4 > 65535:
+                raise _c.too_long(n4, 2)
+            out += _c.P16(n4)
             out += sig
         else:
             raise _c.no_build_case(t1, "KeyExchangeAlgorithm")
@@ -1199,7 +1215,9 @@ def _build_DistinguishedName(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 65535)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -1241,10 +1259,7 @@ def _parse_CertificateRequest(buf, pos, end, ctx):
         stop2 = pos + n1
         if stop2 > end:
             raise _c.overrun(pos, n1, end)
-        v_certificate_types = list(buf[pos:stop2])
-        v_certificate_types = [
-            _ClientCertificateType_get(x, x) for x in v_certificate_types
-        ]
+        v_certificate_types = [_ClientCertificateType_get(x, x) for x in buf[pos:stop2]]
         pos = stop2
         r["certificate_types"] = v_certificate_types
         f = "supported_signature_algorithms"
@@ -1261,9 +1276,8 @@ def _parse_CertificateRequest(buf, pos, end, ctx):
             raise _c.overrun(pos, n3, end)
         if n3 % 2:
             raise _c.not_multiple(pos, n3, 2)
-        v_supported_signature_algorithms = list(_c.unpack(f">{n3 // 2}H", buf, pos))
         v_supported_signature_algorithms = [
-            _SignatureScheme_get(x, x) for x in v_supported_signature_algorithms
+            _SignatureScheme_get(x, x) for x in _c.unpack(f">{n3 // 2}H", buf, pos)
         ]
         pos = stop4
         r["supported_signature_algorithms"] = v_supported_signature_algorithms
@@ -1307,37 +1321,43 @@ def _build_CertificateRequest(value, out, ctx):
     try:
         v_certificate_types = value["certificate_types"]
         start1 = len(out)
-        out += bytes(1)
+        out += b"\x00"
         out += _c.pack_list("B", v_certificate_types, ClientCertificateType)
         n2 = len(out) - start1 - 1
         if n2 < 1:
             raise _c.build_bounds(n2, 1, 255)
-        out[start1 : start1 + 1] = _c.length_bytes(n2, 1)
+        if n2 > 255:
+            raise _c.too_long(n2, 1)
+        out[start1] = n2
         f = "supported_signature_algorithms"
         v_supported_signature_algorithms = value["supported_signature_algorithms"]
         start3 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         out += _c.pack_list("H", v_supported_signature_algorithms, SignatureScheme)
         n4 = len(out) - start3 - 2
         if n4 < 2 or n4 > 65534:
             raise _c.build_bounds(n4, 2, 65534)
-        out[start3 : start3 + 2] = n4.to_bytes(2, "big")
+        _c.P16_AT(out, start3, n4)
         f = "certificate_authorities"
         v_certificate_authorities = value["certificate_authorities"]
         start5 = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         for i7, item6 in enumerate(v_certificate_authorities):
             try:
                 n8 = len(item6)
                 if n8 < 1:
                     raise _c.build_bounds(n8, 1, 65535)
-                out += _c.length_bytes(n8, 2)
+                if n8 > 65535:
+                    raise _c.too_long(n8, 2)
+                out += _c.P16(n8)
                 out += item6
             except _CodecError as e:
                 e.prefix(f"[{i7}]")
                 raise
         n9 = len(out) - start5 - 2
-        out[start5 : start5 + 2] = _c.length_bytes(n9, 2)
+        if n9 > 65535:
+            raise _c.too_long(n9, 2)
+        _c.P16_AT(out, start5, n9)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -1472,7 +1492,9 @@ def _build_EncryptedPreMasterSecret(value, out, ctx):
     try:
         v_pre_master_secret = value["pre_master_secret"]
         n1 = len(v_pre_master_secret)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += v_pre_master_secret
     except _CodecError as e:
         e.prefix(f)
@@ -1647,7 +1669,9 @@ def _build_CertificateVerify(value, out, ctx):
         out += _c.P16(alg)
         sig = value["signature"]
         n1 = len(sig)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += sig
     except _CodecError as e:
         e.prefix(f)
@@ -1765,7 +1789,9 @@ def _build_NewSessionTicket(value, out, ctx):
         f = "ticket"
         v_ticket = value["ticket"]
         n1 = len(v_ticket)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += v_ticket
     except _CodecError as e:
         e.prefix(f)
@@ -1792,7 +1818,7 @@ def _parse_OCSPResponse(buf, pos, end, ctx):
     try:
         if pos + 3 > end:
             raise _c.short(pos, 3, end)
-        n1 = int.from_bytes(buf[pos : pos + 3], "big")
+        n1 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
         pos += 3
         if n1 < 1:
             raise _c.out_of_bounds(pos, n1, 1, 16777215)
@@ -1813,7 +1839,9 @@ def _build_OCSPResponse(value, out, ctx):
         n1 = len(value)
         if n1 < 1:
             raise _c.build_bounds(n1, 1, 16777215)
-        out += _c.length_bytes(n1, 3)
+        if n1 > 16777215:
+            raise _c.too_long(n1, 3)
+        out += n1.to_bytes(3, "big")
         out += value
     except _CodecError as e:
         e.prefix(f)
@@ -1860,7 +1888,7 @@ def _parse_CertificateStatus(buf, pos, end, ctx):
         if t1 == 1:
             if pos + 3 > end:
                 raise _c.short(pos, 3, end)
-            n2 = int.from_bytes(buf[pos : pos + 3], "big")
+            n2 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
             pos += 3
             if n2 < 1:
                 raise _c.out_of_bounds(pos, n2, 1, 16777215)
@@ -1892,7 +1920,9 @@ def _build_CertificateStatus(value, out, ctx):
             n2 = len(v_response)
             if n2 < 1:
                 raise _c.build_bounds(n2, 1, 16777215)
-            out += _c.length_bytes(n2, 3)
+            if n2 > 16777215:
+                raise _c.too_long(n2, 3)
+            out += n2.to_bytes(3, "big")
             out += v_response
         else:
             raise _c.no_build_case(t1, "CertificateStatusType")
@@ -1946,13 +1976,14 @@ def _parse_Handshake(buf, pos, end, ctx):
         pos += 1
         v_msg_type = _HandshakeType_get(v_msg_type, v_msg_type)
         r["msg_type"] = v_msg_type
-        ctx = {**ctx, "msg_type": v_msg_type}
+        ctx = ctx.copy()
+        ctx["msg_type"] = v_msg_type
         f = "length"
         if tr is not None:
             tr.append(("length", pos))
         if pos + 3 > end:
             raise _c.short(pos, 3, end)
-        v_length = int.from_bytes(buf[pos : pos + 3], "big")
+        v_length = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
         pos += 3
         r["length"] = v_length
         f = "body"
@@ -1962,32 +1993,10 @@ def _parse_Handshake(buf, pos, end, ctx):
         if stop1 > end:
             raise _c.overrun(pos, v_length, end)
         t2 = v_msg_type
-        if t2 == 0:
-            v_body, pos = _parse_HelloRequest(buf, pos, stop1, ctx)
-        elif t2 == 1:
-            v_body, pos = _parse_ClientHello(buf, pos, stop1, ctx)
-        elif t2 == 2:
-            v_body, pos = _parse_ServerHello(buf, pos, stop1, ctx)
-        elif t2 == 4:
-            v_body, pos = _parse_NewSessionTicket(buf, pos, stop1, ctx)
-        elif t2 == 11:
-            v_body, pos = _parse_Certificate(buf, pos, stop1, ctx)
-        elif t2 == 12:
-            v_body, pos = _parse_ServerKeyExchange(buf, pos, stop1, ctx)
-        elif t2 == 13:
-            v_body, pos = _parse_CertificateRequest(buf, pos, stop1, ctx)
-        elif t2 == 14:
-            v_body, pos = _parse_ServerHelloDone(buf, pos, stop1, ctx)
-        elif t2 == 15:
-            v_body, pos = _parse_CertificateVerify(buf, pos, stop1, ctx)
-        elif t2 == 16:
-            v_body, pos = _parse_ClientKeyExchange(buf, pos, stop1, ctx)
-        elif t2 == 20:
-            v_body, pos = _parse_Finished(buf, pos, stop1, ctx)
-        elif t2 == 22:
-            v_body, pos = _parse_CertificateStatus(buf, pos, stop1, ctx)
-        else:
+        arm = _Handshake_body_parse.get(t2)
+        if arm is None:
             raise _c.no_case(t2, pos, "HandshakeType")
+        v_body, pos = arm(buf, pos, stop1, ctx)
         f = "body"
         if pos != stop1:
             raise _c.trailing(pos, stop1)
@@ -2005,46 +2014,64 @@ def _build_Handshake(value, out, ctx):
         if v_msg_type.__class__ is str:
             v_msg_type = _c.enum_value(HandshakeType, v_msg_type)
         out.append(v_msg_type)
-        ctx = {**ctx, "msg_type": v_msg_type}
+        ctx = ctx.copy()
+        ctx["msg_type"] = v_msg_type
         f = "length"
         at_length = len(out)
-        out += bytes(3)
+        out += b"\x00\x00\x00"
         f = "body"
         start1 = len(out)
         v_body = value["body"]
         t2 = v_msg_type
-        if t2 == 0:
-            _build_HelloRequest(v_body, out, ctx)
-        elif t2 == 1:
-            _build_ClientHello(v_body, out, ctx)
-        elif t2 == 2:
-            _build_ServerHello(v_body, out, ctx)
-        elif t2 == 4:
-            _build_NewSessionTicket(v_body, out, ctx)
-        elif t2 == 11:
-            _build_Certificate(v_body, out, ctx)
-        elif t2 == 12:
-            _build_ServerKeyExchange(v_body, out, ctx)
-        elif t2 == 13:
-            _build_CertificateRequest(v_body, out, ctx)
-        elif t2 == 14:
-            _build_ServerHelloDone(v_body, out, ctx)
-        elif t2 == 15:
-            _build_CertificateVerify(v_body, out, ctx)
-        elif t2 == 16:
-            _build_ClientKeyExchange(v_body, out, ctx)
-        elif t2 == 20:
-            _build_Finished(v_body, out, ctx)
-        elif t2 == 22:
-            _build_CertificateStatus(v_body, out, ctx)
-        else:
+        arm = _Handshake_body_build.get(t2)
+        if arm is None:
             raise _c.no_build_case(t2, "HandshakeType")
-        out[at_length : at_length + 3] = _c.length_bytes(len(out) - start1, 3)
+        arm(v_body, out, ctx)
+        n3 = len(out) - start1
+        if n3 > 16777215:
+            raise _c.too_long(n3, 3)
+        out[at_length] = n3 >> 16
+        out[at_length + 1] = n3 >> 8 & 255
+        out[at_length + 2] = n3 & 255
     except _CodecError as e:
         e.prefix(f)
         raise
     except _c.BUILD_FAILURES as e:
         raise _c.encode_failure(f, e) from None
+
+
+# Handshake.body: the parse function for each HandshakeType case.
+_Handshake_body_parse = {
+    0: _parse_HelloRequest,  # hello_request
+    1: _parse_ClientHello,  # client_hello
+    2: _parse_ServerHello,  # server_hello
+    4: _parse_NewSessionTicket,  # new_session_ticket
+    11: _parse_Certificate,  # certificate
+    12: _parse_ServerKeyExchange,  # server_key_exchange
+    13: _parse_CertificateRequest,  # certificate_request
+    14: _parse_ServerHelloDone,  # server_hello_done
+    15: _parse_CertificateVerify,  # certificate_verify
+    16: _parse_ClientKeyExchange,  # client_key_exchange
+    20: _parse_Finished,  # finished
+    22: _parse_CertificateStatus,  # certificate_status
+}
+
+
+# Handshake.body: the build function for each HandshakeType case.
+_Handshake_body_build = {
+    0: _build_HelloRequest,  # hello_request
+    1: _build_ClientHello,  # client_hello
+    2: _build_ServerHello,  # server_hello
+    4: _build_NewSessionTicket,  # new_session_ticket
+    11: _build_Certificate,  # certificate
+    12: _build_ServerKeyExchange,  # server_key_exchange
+    13: _build_CertificateRequest,  # certificate_request
+    14: _build_ServerHelloDone,  # server_hello_done
+    15: _build_CertificateVerify,  # certificate_verify
+    16: _build_ClientKeyExchange,  # client_key_exchange
+    20: _build_Finished,  # finished
+    22: _build_CertificateStatus,  # certificate_status
+}
 
 
 Handshake = _Codec(

@@ -137,12 +137,15 @@ def _build_TLSPlaintext(value, out, ctx):
         out += _c.P16(v_version)
         f = "length"
         at_length = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         f = "fragment"
         v_fragment = value["fragment"]
         start1 = len(out)
         out += v_fragment
-        out[at_length : at_length + 2] = _c.length_bytes(len(out) - start1, 2)
+        n2 = len(out) - start1
+        if n2 > 65535:
+            raise _c.too_long(n2, 2)
+        _c.P16_AT(out, at_length, n2)
     except _CodecError as e:
         e.prefix(f)
         raise
@@ -227,12 +230,15 @@ def _build_TLSCiphertext(value, out, ctx):
         out += _c.P16(v_version)
         f = "length"
         at_length = len(out)
-        out += bytes(2)
+        out += b"\x00\x00"
         f = "fragment"
         v_fragment = value["fragment"]
         start1 = len(out)
         out += v_fragment
-        out[at_length : at_length + 2] = _c.length_bytes(len(out) - start1, 2)
+        n2 = len(out) - start1
+        if n2 > 65535:
+            raise _c.too_long(n2, 2)
+        _c.P16_AT(out, at_length, n2)
     except _CodecError as e:
         e.prefix(f)
         raise

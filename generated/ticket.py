@@ -100,7 +100,9 @@ def _build_ticket(value, out, ctx):
         f = "encrypted_state"
         v_encrypted_state = value["encrypted_state"]
         n1 = len(v_encrypted_state)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += v_encrypted_state
         f = "mac"
         v_mac = value["mac"]
@@ -179,7 +181,7 @@ def _parse_ClientIdentity(buf, pos, end, ctx):
                 tr.append(("certificate_list", pos))
             if pos + 3 > end:
                 raise _c.short(pos, 3, end)
-            n2 = int.from_bytes(buf[pos : pos + 3], "big")
+            n2 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
             pos += 3
             stop3 = pos + n2
             if stop3 > end:
@@ -189,7 +191,7 @@ def _parse_ClientIdentity(buf, pos, end, ctx):
                 try:
                     if pos + 3 > stop3:
                         raise _c.short(pos, 3, stop3)
-                    n5 = int.from_bytes(buf[pos : pos + 3], "big")
+                    n5 = (buf[pos] << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
                     pos += 3
                     if n5 < 1:
                         raise _c.out_of_bounds(pos, n5, 1, 16777215)
@@ -242,24 +244,32 @@ def _build_ClientIdentity(value, out, ctx):
             f = "certificate_list"
             v_certificate_list = value["certificate_list"]
             start2 = len(out)
-            out += bytes(3)
+            out += b"\x00\x00\x00"
             for i4, item3 in enumerate(v_certificate_list):
                 try:
                     n5 = len(item3)
                     if n5 < 1:
                         raise _c.build_bounds(n5, 1, 16777215)
-                    out += _c.length_bytes(n5, 3)
+                    if n5 > 16777215:
+                        raise _c.too_long(n5, 3)
+                    out += n5.to_bytes(3, "big")
                     out += item3
                 except _CodecError as e:
                     e.prefix(f"[{i4}]")
                     raise
             n6 = len(out) - start2 - 3
-            out[start2 : start2 + 3] = _c.length_bytes(n6, 3)
+            if n6 > 16777215:
+                raise _c.too_long(n6, 3)
+            out[start2] = n6 >> 16
+            out[start2 + 1] = n6 >> 8 & 255
+            out[start2 + 2] = n6 & 255
         elif t1 == 2:
             f = "psk_identity"
             v_psk_identity = value["psk_identity"]
             n7 = len(v_psk_identity)
-            out += _c.length_bytes(n7, 2)
+            if n7 > 65535:
+                raise _c.too_long(n7, 2)
+            out += _c.P16(n7)
             out += v_psk_identity
         else:
             raise _c.no_build_case(t1, "ClientAuthenticationType")
@@ -455,12 +465,16 @@ def _build_StatePlaintext(value, out, ctx):
         f = "server_name"
         v_server_name = value["server_name"]
         n1 = len(v_server_name)
-        out += _c.length_bytes(n1, 2)
+        if n1 > 65535:
+            raise _c.too_long(n1, 2)
+        out += _c.P16(n1)
         out += v_server_name
         f = "alpn_protocol"
         v_alpn_protocol = value["alpn_protocol"]
         n2 = len(v_alpn_protocol)
-        out += _c.length_bytes(n2, 1)
+        if n2 > 255:
+            raise _c.too_long(n2, 1)
+        out.append(n2)
         out += v_alpn_protocol
     except _CodecError as e:
         e.prefix(f)

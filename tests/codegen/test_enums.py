@@ -179,3 +179,38 @@ def test_builds_members_from_their_spec_names_too(spec: ModuleType) -> None:
     by_spec_name = spec.Enums.build(value)
     value["cipher"] = "_3des"
     assert by_spec_name == spec.Enums.build(value)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [["a", "b", 9], [1, 2, 9], ["a", 2, 9]],
+    ids=["names", "ints", "mixed"],
+)
+def test_builds_lists_of_names_and_ints_alike(
+    compile_spec, items: list[object]
+) -> None:
+    spec = compile_spec(LIST_SPEC)
+    assert spec.Listed.build({"items": items}) == bytes.fromhex("06 0001 0002 0009")
+
+
+@pytest.mark.parametrize(
+    ("items", "reason"),
+    [
+        (["a", "zz"], "'zz' is not a member of Small"),
+        ([1, 0x10000], "cannot encode: 'H' format requires 0 <= number <= 65535"),
+    ],
+    ids=["unknown-name", "too-wide"],
+)
+def test_refuses_to_build_lists_with_bad_elements(
+    compile_spec, items: list[object], reason: str
+) -> None:
+    spec = compile_spec(LIST_SPEC)
+    with pytest.raises(EncodeError) as info:
+        spec.Listed.build({"items": items})
+    assert (info.value.path, info.value.reason) == ("Listed.items", reason)
+
+
+LIST_SPEC = """\
+enum { a(1), b(2), (0xFFFF) } Small;
+struct { Small items<0..2^8-1>; } Listed;
+"""

@@ -128,3 +128,29 @@ def test_refuses_to_build_vectors_outside_their_bounds(
     with pytest.raises(EncodeError) as info:
         getattr(spec, name).build(value)
     assert info.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "path", "reason"),
+    [
+        (
+            "Prefixes",
+            {"one": bytes(256), "two": b"ab", "three": b"", "four": b""},
+            "Prefixes.one",
+            "length 256 does not fit in 1 bytes",
+        ),
+        (
+            "Pairs",
+            {"pairs": [{"a": 1, "b": 2}] * 86},
+            "Pairs.pairs",
+            "length 258 does not fit in 1 bytes",
+        ),
+    ],
+    ids=["opaque", "elements"],
+)
+def test_refuses_to_build_a_length_its_prefix_cannot_hold(
+    spec: ModuleType, name: str, value: object, path: str, reason: str
+) -> None:
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build(value)
+    assert (info.value.path, info.value.reason) == (path, reason)
