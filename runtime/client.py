@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 from tlsspec.generated.alert import AlertDescription
@@ -146,16 +147,6 @@ class ClientConnection(Connection):
         self._server_name = server_name
         self._offer = self._resumable(session)
         self._session: Session | None = None
-        self._handlers = {
-            Message.SERVER_HELLO: self._on_server_hello,
-            Message.CERTIFICATE: self._on_certificate,
-            Message.SERVER_KEY_EXCHANGE: self._on_server_key_exchange,
-            Message.CERTIFICATE_REQUEST: self._on_certificate_request,
-            Message.SERVER_HELLO_DONE: self._on_server_hello_done,
-            Message.NEW_SESSION_TICKET: self._on_new_session_ticket,
-            Message.FINISHED: self._on_finished,
-            Message.HELLO_REQUEST: self._on_hello_request,
-        }
 
     @property
     def session(self) -> Session | None:
@@ -595,6 +586,19 @@ class ClientConnection(Connection):
         # RFC 5246 §7.2.2: a fatal alert invalidates the session.
         self._session = None
         self._offer = None
+
+    _handlers: ClassVar = MappingProxyType(
+        {
+            Message.SERVER_HELLO: _on_server_hello,
+            Message.CERTIFICATE: _on_certificate,
+            Message.SERVER_KEY_EXCHANGE: _on_server_key_exchange,
+            Message.CERTIFICATE_REQUEST: _on_certificate_request,
+            Message.SERVER_HELLO_DONE: _on_server_hello_done,
+            Message.NEW_SESSION_TICKET: _on_new_session_ticket,
+            Message.FINISHED: _on_finished,
+            Message.HELLO_REQUEST: _on_hello_request,
+        }
+    )
 
 
 def _check_server_version(hello: Any) -> None:

@@ -18,7 +18,9 @@ from typing import Final, TypeAlias
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tlsspec.errors import EncodeError
 from tlsspec.generated.extensions import NamedGroup, SignatureScheme
+from tlsspec.generated.handshake import Handshake, HandshakeType
 from tlsspec.runtime.certificates import load_system_trust_anchors
 from tlsspec.runtime.keyexchange import (
     DEFAULT_GROUPS,
@@ -175,8 +177,9 @@ class ServerConfig:
     Raises:
         ValueError: The chain is empty, the key does not match the leaf or
             is of an unsupported type, no configured suite fits the key, a
-            suite, group or ALPN name is invalid, or ``limits`` is not a
-            :class:`~tlsspec.runtime.limits.Limits`.
+            suite, group or ALPN name is invalid, ``limits`` is not a
+            :class:`~tlsspec.runtime.limits.Limits`, or the chain is too
+            large for a Certificate message (2^24 - 1 bytes).
     """
 
     certificate_chain: tuple[x509.Certificate, ...]
@@ -193,6 +196,9 @@ class ServerConfig:
     limits: Limits = field(default=DEFAULT_LIMITS, kw_only=True)
     #: The DER certificates the Certificate message carries, leaf first.
     certificate_der: tuple[bytes, ...] = field(init=False, repr=False)
+    #: The whole Certificate handshake message (RFC 5246 §7.4.2), header
+    #: included: it is the same in every handshake, so it is encoded once.
+    certificate_message: bytes = field(init=False, repr=False)
     #: The curve of an ECDSA certificate key (RFC 8422 §5.1); None for RSA.
     certificate_group: NamedGroup | None = field(init=False, repr=False)
     #: The schemes the key signs with, most preferred first.
@@ -229,12 +235,28 @@ class ServerConfig:
         object.__setattr__(self, "groups", _groups(self.groups))
         der = tuple(certificate.public_bytes(Encoding.DER) for certificate in chain)
         object.__setattr__(self, "certificate_der", der)
+        object.__setattr__(self, "certificate_message", _certificate_message(der))
         # Worked out once: each asks the key abstract-class questions that
         # would otherwise cost every handshake.
         group = certificate_group(self.private_key)
         object.__setattr__(self, "certificate_group", group)
         preference = signature_preference(self.private_key)
         object.__setattr__(self, "signature_preference", preference)
+
+
+def _certificate_message(der: tuple[bytes, ...]) -> bytes:
+    # RFC 5246 §7.4.2: ASN.1Cert<1..2^24-1> certificate_list<0..2^24-1>.
+    try:
+        return Handshake.build(
+            {
+                "msg_type": HandshakeType.certificate,
+                "body": {"certificate_list": list(der)},
+            }
+        )
+    except EncodeError as error:
+        raise ValueError(
+            f"certificate_chain: does not fit a Certificate message: {error}"
+        ) from None
 
 
 def _check_limits(limits: object) -> None:

@@ -109,7 +109,10 @@ _APPLICATION_DATA_STATES: Final = tuple(
 )
 _CLOSED: Final = State.CLOSED
 
-Handler = Callable[[Any, bytes], State]
+# A role's handler for one handshake message: called as handler(self, body,
+# raw) from a class-level table, so a connection holds no bound method of
+# itself and is freed by reference counting alone, keys and all.
+Handler = Callable[[Any, Any, bytes], State]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -165,12 +168,14 @@ def _byte_view(data: object, caller: str) -> bytes | bytearray | memoryview:
 class Connection:
     """The machinery both roles share; use ClientConnection/ServerConnection.
 
-    Subclasses set ``_role``, build ``_handlers`` (one per handshake
-    message they accept) and create ``_handshake`` when a handshake starts.
+    Subclasses set ``_role``, a class-level ``_handlers`` table (one
+    function per handshake message they accept) and create ``_handshake``
+    when a handshake starts.
     """
 
     _role: ClassVar[Sender]
     _peer: ClassVar[Sender]
+    _handlers: ClassVar[Mapping[Message, Handler]]
     _state: State
     _handshake: HandshakeContext | None
 
@@ -190,14 +195,12 @@ class Connection:
         self._handshake_buffer = HandshakeBuffer(
             max_message=limits.max_handshake_message,
             max_certificate=limits.max_certificate_chain,
-            check_type=self._check_handshake_type,
             limit_names=(
                 "Limits.max_handshake_message",
                 "Limits.max_certificate_chain",
             ),
         )
         self._handshake = None
-        self._handlers: dict[Message, Handler] = {}
         self._failure: TLSError | None = None
         self._close_sent = False
         self._events: list[Event] = []
@@ -384,7 +387,10 @@ class Connection:
         if not fragment:
             raise _empty_record("handshake")
         try:
-            for message in self._handshake_buffer.feed(fragment):
+            # The type check is passed per call, not kept by the buffer:
+            # a stored bound method would make the connection a cycle.
+            check = self._check_handshake_type
+            for message in self._handshake_buffer.feed(fragment, check):
                 self._on_handshake_message(message)
         except DecodeError as error:
             raise _decode_failure(error) from None
@@ -411,7 +417,7 @@ class Connection:
         handshake = self._handshake
         if handshake is not None and message is not Message.FINISHED:
             handshake.transcript.add(raw)
-        next_state = self._handlers[message](body, raw)
+        next_state = self._handlers[message](self, body, raw)
         self._state = check_next(state, message, next_state)
         if next_state is not state:
             self._warnings_in_a_row = 0

@@ -91,7 +91,8 @@ class HandshakeBuffer:
         max_certificate: Largest Certificate body accepted; defaults to
             ``max_message``.
         check_type: Called with each message's type byte once its header
-            is complete; raises to refuse the message.
+            is complete; raises to refuse the message.  One given to
+            :meth:`feed` takes its place for that call.
         limit_names: The names of the two limits, for error messages, e.g.
             ``("Limits.max_handshake_message", "Limits.max_certificate_chain")``.
     """
@@ -115,12 +116,18 @@ class HandshakeBuffer:
     def __len__(self) -> int:
         return len(self._buffer)
 
-    def feed(self, fragment: bytes) -> Iterator[bytes]:
+    def feed(
+        self, fragment: bytes, check_type: Callable[[int], object] | None = None
+    ) -> Iterator[bytes]:
         """Add one record's fragment; yield every message now complete.
 
         Messages are yielded one at a time, and the next header is only
         checked once the caller asks for the next message, so a
         ``check_type`` that reads the caller's state sees it up to date.
+
+        Args:
+            fragment: The record's plaintext.
+            check_type: Used for this call instead of the constructor's.
 
         Raises:
             DecodeError: A message declares a length above its limit.
@@ -131,7 +138,7 @@ class HandshakeBuffer:
         while len(buffer) >= HANDSHAKE_HEADER_LENGTH:
             (header,) = _HEADER.unpack_from(buffer)
             length = header & _LENGTH_MASK
-            self._check_header(header >> _LENGTH_BITS, length)
+            self._check_header(header >> _LENGTH_BITS, length, check_type)
             total = HANDSHAKE_HEADER_LENGTH + length
             if len(buffer) < total:
                 return
@@ -143,9 +150,13 @@ class HandshakeBuffer:
         """Drop buffered bytes (after a fatal error)."""
         self._buffer.clear()
 
-    def _check_header(self, msg_type: int, length: int) -> None:
-        if self._check_type is not None:
-            self._check_type(msg_type)
+    def _check_header(
+        self, msg_type: int, length: int, check_type: Callable[[int], object] | None
+    ) -> None:
+        if check_type is None:
+            check_type = self._check_type
+        if check_type is not None:
+            check_type(msg_type)
         certificate = msg_type == HandshakeType.certificate
         limit = self.max_certificate if certificate else self.max_message
         if length > limit:

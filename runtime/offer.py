@@ -83,7 +83,8 @@ def read_client_hello(hello: Any) -> ClientOffer:
     Raises:
         LocalProtocolError: As the module docstring lists.
     """
-    suites = [int(code) for code in hello["cipher_suites"]]
+    # CipherSuite members and unknown codes alike hash and compare as ints.
+    suites = frozenset(hello["cipher_suites"])
     extensions = extensions_by_type(hello["extensions"], where="ClientHello")
     offers_tls13 = _check_version(hello, suites, extensions)
     if _NULL_COMPRESSION not in hello["compression_methods"]:
@@ -115,7 +116,7 @@ def read_client_hello(hello: Any) -> ClientOffer:
     return ClientOffer(
         random=bytes(hello["random"]),
         session_id=bytes(hello["session_id"]),
-        cipher_suites=frozenset(suites),
+        cipher_suites=suites,
         groups=_list(extensions, _E.supported_groups, "named_group_list"),
         point_formats=formats,
         signature_schemes=_list(
@@ -138,7 +139,9 @@ def _list(extensions: dict[int, Any], kind: int, field: str) -> tuple[Any, ...] 
     return None if data is None else tuple(data[field])
 
 
-def _check_version(hello: Any, suites: list[int], extensions: dict[int, Any]) -> bool:
+def _check_version(
+    hello: Any, suites: frozenset[int], extensions: dict[int, Any]
+) -> bool:
     # Returns whether the client offered TLS 1.3.
     client_version = int(hello["client_version"])
 

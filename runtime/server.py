@@ -24,7 +24,9 @@ is never an error: the server logs why at DEBUG and runs a full handshake
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 from tlsspec.generated.alert import AlertDescription
@@ -34,7 +36,12 @@ from tlsspec.generated.extensions import (
     NamedGroup,
     SignatureScheme,
 )
-from tlsspec.generated.handshake import ECCurveType, HandshakeType, ServerECDHParams
+from tlsspec.generated.handshake import (
+    ECCurveType,
+    Handshake,
+    HandshakeType,
+    ServerECDHParams,
+)
 from tlsspec.runtime.alerts import LocalProtocolError
 from tlsspec.runtime.config import ServerConfig
 from tlsspec.runtime.connection import Connection, HandshakeContext
@@ -67,6 +74,24 @@ _NULL_COMPRESSION: Final = 0
 # RFC 8422 §5.1: without supported_groups the server may pick any curve;
 # secp256r1 is the one every ECC client implements.
 _GROUP_WITHOUT_EXTENSION: Final = NamedGroup.secp256r1
+# The ServerHello extensions whose content never varies, built once; the
+# codec only reads them.
+# RFC 5746 §3.6: an empty renegotiation_info.
+_EMPTY_RENEGOTIATION_INFO: Final = extension(
+    _E.renegotiation_info, {"renegotiated_connection": b""}
+)
+_EXTENDED_MASTER_SECRET: Final = extension(_E.extended_master_secret, {})
+_ENCRYPT_THEN_MAC: Final = extension(_E.encrypt_then_mac, {})
+_EMPTY_SESSION_TICKET: Final = extension(_E.session_ticket, b"")
+# RFC 8422 §5.2: the answer to the client's point formats.
+_UNCOMPRESSED_POINTS: Final = extension(
+    _E.ec_point_formats, {"ec_point_format_list": [ECPointFormat.uncompressed]}
+)
+# RFC 5246 §7.4.5: ServerHelloDone has an empty body, so the message is the
+# same in every handshake; it is encoded once, here.
+_SERVER_HELLO_DONE: Final = Handshake.build(
+    {"msg_type": HandshakeType.server_hello_done, "body": {}}
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -94,11 +119,6 @@ class ServerConnection(Connection):
         )
         self._config = config
         self._begin_handshake(_ServerHandshake())
-        self._handlers = {
-            Message.CLIENT_HELLO: self._on_client_hello,
-            Message.CLIENT_KEY_EXCHANGE: self._on_client_key_exchange,
-            Message.FINISHED: self._on_finished,
-        }
 
     # ------------------------------------------------------------------
     # ClientHello: where the full and abbreviated handshakes part
@@ -116,11 +136,10 @@ class ServerConnection(Connection):
 
         resumable = self._open_ticket(offer)
         if resumable is not None:
-            return self._abbreviated_handshake(offer, *resumable)
-        return self._full_handshake(offer)
+            return self._abbreviated_handshake(handshake, offer, *resumable)
+        return self._full_handshake(handshake, offer)
 
-    def _full_handshake(self, offer: ClientOffer) -> State:
-        handshake = self._server_handshake()
+    def _full_handshake(self, handshake: _ServerHandshake, offer: ClientOffer) -> State:
         suite = self._choose_suite(offer)
         group = self._choose_group(offer)
         scheme = choose_signature_scheme(
@@ -128,7 +147,7 @@ class ServerConnection(Connection):
             offer.signature_schemes,
             preference=self._config.signature_preference,
         )
-        self._negotiate(suite, offer)
+        self._negotiate(handshake, suite, offer)
         handshake.extended_master_secret = offer.extended_master_secret
         handshake.issue_ticket = (
             self._config.ticket_keys is not None and offer.ticket is not None
@@ -141,20 +160,20 @@ class ServerConnection(Connection):
         # handshake every time.
         # LIMITATION: one certificate chain per server; matters when SNI
         # should pick among several; instead the name is only reported.
-        self._send_server_hello(session_id=b"")
-        self._send_handshake(
-            HandshakeType.certificate,
-            {"certificate_list": list(self._config.certificate_der)},
-        )
-        self._send_server_key_exchange(group, scheme)
-        self._send_handshake(HandshakeType.server_hello_done, {})
+        self._send_server_hello(handshake, session_id=b"")
+        self._send_encoded(handshake, self._config.certificate_message)
+        self._send_server_key_exchange(handshake, group, scheme)
+        self._send_encoded(handshake, _SERVER_HELLO_DONE)
         return State.EXPECT_CLIENT_KEY_EXCHANGE
 
     def _abbreviated_handshake(
-        self, offer: ClientOffer, state: SessionState, renew: bool
+        self,
+        handshake: _ServerHandshake,
+        offer: ClientOffer,
+        state: SessionState,
+        renew: bool,
     ) -> State:
-        handshake = self._server_handshake()
-        self._negotiate(SUITES_BY_CODE[int(state.cipher_suite)], offer)
+        self._negotiate(handshake, SUITES_BY_CODE[int(state.cipher_suite)], offer)
         handshake.extended_master_secret = state.extended_master_secret
         handshake.resumed = True
         handshake.resumed_state = state
@@ -164,16 +183,17 @@ class ServerConnection(Connection):
         # RFC 5077 §3.1: ServerHello echoing the client's session ID
         # (§3.4), a fresh ticket if the old key sealed it, then the
         # server's ChangeCipherSpec and Finished come first.
-        self._send_server_hello(session_id=offer.session_id)
+        self._send_server_hello(handshake, session_id=offer.session_id)
         self._install_keys(state.master_secret)
         if renew:
-            self._send_new_session_ticket()
+            self._send_new_session_ticket(handshake)
         self._send_change_cipher_spec()
         self._send_finished()
         return State.EXPECT_RESUMED_CLIENT_CHANGE_CIPHER_SPEC
 
-    def _negotiate(self, suite: CipherSuite, offer: ClientOffer) -> None:
-        handshake = self._server_handshake()
+    def _negotiate(
+        self, handshake: _ServerHandshake, suite: CipherSuite, offer: ClientOffer
+    ) -> None:
         handshake.suite = suite
         # RFC 7366 §3: encrypt-then-MAC only for CBC suites.
         handshake.encrypt_then_mac = (
@@ -189,7 +209,7 @@ class ServerConnection(Connection):
     def _choose_suite(self, offer: ClientOffer) -> CipherSuite:
         # Our preference order, among what the client offered; the config
         # already holds only suites that fit the certificate key.
-        offered = set(offer.cipher_suites)
+        offered = offer.cipher_suites
         assert self._config.cipher_suites is not None
         # RFC 8422 §5.1: an ECDSA certificate's curve must be one of the
         # client's supported_groups, else no suite of ours is usable.
@@ -289,8 +309,7 @@ class ServerConnection(Connection):
             return "the server name differs from the session's (RFC 6066 §3)"
         return None
 
-    def _send_new_session_ticket(self) -> None:
-        handshake = self._server_handshake()
+    def _send_new_session_ticket(self, handshake: _ServerHandshake) -> None:
         assert handshake.suite is not None and handshake.schedule is not None
         ring = self._config.ticket_keys
         assert ring is not None
@@ -325,8 +344,9 @@ class ServerConnection(Connection):
     # Full handshake, the server's messages
     # ------------------------------------------------------------------
 
-    def _send_server_hello(self, *, session_id: bytes) -> None:
-        handshake = self._server_handshake()
+    def _send_server_hello(
+        self, handshake: _ServerHandshake, *, session_id: bytes
+    ) -> None:
         offer = handshake.offer
         assert offer is not None and handshake.suite is not None
         self._send_handshake(
@@ -344,22 +364,19 @@ class ServerConnection(Connection):
 
     def _server_extensions(
         self, handshake: _ServerHandshake, offer: ClientOffer
-    ) -> list[dict[str, Any]]:
+    ) -> list[Mapping[str, Any]]:
         # Each one answers something the ClientHello carried (RFC 5246
         # §7.4.1.4).  server_name is not acknowledged: the name does not
         # change which certificate we send.  heartbeat is never echoed.
         extensions = []
         if offer.secure_renegotiation:
-            # RFC 5746 §3.6: an empty renegotiation_info.
-            extensions.append(
-                extension(_E.renegotiation_info, {"renegotiated_connection": b""})
-            )
+            extensions.append(_EMPTY_RENEGOTIATION_INFO)
         if handshake.extended_master_secret:
-            extensions.append(extension(_E.extended_master_secret, {}))
+            extensions.append(_EXTENDED_MASTER_SECRET)
         if handshake.encrypt_then_mac:
-            extensions.append(extension(_E.encrypt_then_mac, {}))
+            extensions.append(_ENCRYPT_THEN_MAC)
         if handshake.issue_ticket:
-            extensions.append(extension(_E.session_ticket, b""))
+            extensions.append(_EMPTY_SESSION_TICKET)
         if handshake.alpn_protocol is not None:
             extensions.append(
                 extension(
@@ -368,19 +385,12 @@ class ServerConnection(Connection):
                 )
             )
         if offer.point_formats is not None and not handshake.resumed:
-            # RFC 8422 §5.2: answer the client's point formats.
-            extensions.append(
-                extension(
-                    _E.ec_point_formats,
-                    {"ec_point_format_list": [ECPointFormat.uncompressed]},
-                )
-            )
+            extensions.append(_UNCOMPRESSED_POINTS)
         return extensions
 
     def _send_server_key_exchange(
-        self, group: NamedGroup, scheme: SignatureScheme
+        self, handshake: _ServerHandshake, group: NamedGroup, scheme: SignatureScheme
     ) -> None:
-        handshake = self._server_handshake()
         ephemeral = generate_ephemeral_key(group, self._random)
         handshake.ephemeral = ephemeral
         params = {
@@ -405,6 +415,13 @@ class ServerConnection(Connection):
                 "signed_params": {"algorithm": scheme, "signature": signature},
             },
         )
+
+    def _send_encoded(self, handshake: _ServerHandshake, raw: bytes) -> None:
+        # A message encoded ahead of time (see _SERVER_HELLO_DONE and
+        # ServerConfig.certificate_message) goes out as _send_handshake's
+        # would: hashed into the transcript, then queued.
+        handshake.transcript.add(raw)
+        self._writer.queue_handshake(raw)
 
     def _on_client_key_exchange(self, body: Any, raw: bytes) -> State:
         handshake = self._server_handshake()
@@ -438,7 +455,7 @@ class ServerConnection(Connection):
         # (NewSessionTicket), ChangeCipherSpec and Finished.
         if not handshake.resumed:
             if handshake.issue_ticket:
-                self._send_new_session_ticket()
+                self._send_new_session_ticket(handshake)
             self._send_change_cipher_spec()
             self._send_finished()
         self._complete(handshake)
@@ -474,3 +491,11 @@ class ServerConnection(Connection):
         handshake = self._handshake
         assert isinstance(handshake, _ServerHandshake)
         return handshake
+
+    _handlers: ClassVar = MappingProxyType(
+        {
+            Message.CLIENT_HELLO: _on_client_hello,
+            Message.CLIENT_KEY_EXCHANGE: _on_client_key_exchange,
+            Message.FINISHED: _on_finished,
+        }
+    )

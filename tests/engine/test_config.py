@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.support.openssl import make_ecdsa_identity, make_rsa_identity
+from tlsspec.generated.handshake import Handshake, HandshakeType
 from tlsspec.runtime import ClientConfig, ServerConfig
 from tlsspec.runtime.suites import (
     TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -79,6 +81,31 @@ def test_server_refuses_suites_none_of_which_fit_the_key() -> None:
             identity.key,
             cipher_suites=[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
         )
+
+
+def test_server_encodes_its_certificate_message_once() -> None:
+    identity = make_rsa_identity()
+    config = ServerConfig([identity.cert, identity.ca_cert], identity.key)
+
+    message = Handshake.parse(config.certificate_message)
+
+    assert message["msg_type"] == HandshakeType.certificate
+    assert message["body"]["certificate_list"] == [
+        identity.cert.public_bytes(Encoding.DER),
+        identity.ca_cert.public_bytes(Encoding.DER),
+    ]
+
+
+def test_server_refuses_a_chain_too_large_for_a_certificate_message() -> None:
+    # RFC 5246 §7.4.2: certificate_list<0..2^24-1>; past that no
+    # handshake could send the chain, so the config is refused.
+    identity = make_rsa_identity()
+    ca_size = len(identity.ca_cert.public_bytes(Encoding.DER))
+    copies = (1 << 24) // (ca_size + 3) + 1
+    chain = [identity.cert] + [identity.ca_cert] * copies
+
+    with pytest.raises(ValueError, match="certificate_chain: does not fit"):
+        ServerConfig(chain, identity.key)
 
 
 def test_server_refuses_an_empty_chain() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import weakref
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -77,6 +79,31 @@ def test_full_handshake_carries_data_both_ways_and_closes_cleanly(
     assert pair.server_events[-1] == ConnectionClosed(clean=True)
     assert pair.client.state is State.CLOSED
     assert pair.server.state is State.CLOSED
+
+
+def test_finished_connections_are_freed_without_the_cycle_collector() -> None:
+    # Nothing in a connection refers back to it, so its keys and buffers
+    # go as soon as the caller drops it, not at some later collection.
+    identity = make_ecdsa_identity()
+    ring = TicketKeyRing.generate()
+    pair = make_pair(client_config(identity), server_config(identity, ring=ring))
+    pair.handshake()
+    resumed = make_pair(
+        client_config(identity),
+        server_config(identity, ring=ring),
+        session=pair.client.session,
+    )
+    resumed.handshake()
+    assert resumed.complete("client").resumed
+    connections = [pair.client, pair.server, resumed.client, resumed.server]
+    refs = [weakref.ref(connection) for connection in connections]
+
+    gc.disable()
+    try:
+        del pair, resumed, connections
+        assert [ref() for ref in refs] == [None] * 4
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
