@@ -27,12 +27,18 @@ verified.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 from tlsspec.generated.alert import AlertDescription
-from tlsspec.generated.extensions import ECPointFormat, ExtensionType, NamedGroup
+from tlsspec.generated.extensions import (
+    ECPointFormat,
+    Extension,
+    ExtensionType,
+    NamedGroup,
+)
 from tlsspec.generated.handshake import HandshakeType
 from tlsspec.runtime.alerts import LocalProtocolError
 from tlsspec.runtime.certificates import subject_for, verify_server_chain
@@ -75,6 +81,10 @@ _SESSION_ID_LENGTH: Final = 32
 _ECDH_PARAMS_HEADER: Final = 4
 _HANDSHAKE_HEADER: Final = 4
 _NULL_COMPRESSION: Final = 0
+_MAX_HOST_NAME: Final = 253
+_HOST_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# What a ClientHello's extensions may hold in all (extensions<0..2^16-1>).
+_MAX_EXTENSIONS_LENGTH: Final = 0xFFFF
 
 
 @dataclass(slots=True, kw_only=True)
@@ -98,8 +108,11 @@ def _check_server_name(name: str) -> None:
     if is_ip_literal(name):
         return
     # RFC 6066 §3: HostName is ASCII, "without a trailing dot"; an IDN goes
-    # in its A-label form.
-    if not name or not name.isascii() or name.endswith("."):
+    # in its A-label form.  RFC 1123 §2.1: labels of letters, digits and
+    # hyphens, 1 to 63 characters, no hyphen at either end; 253 in all.
+    if len(name) > _MAX_HOST_NAME or not all(
+        _HOST_LABEL.fullmatch(label) for label in name.split(".")
+    ):
         raise ValueError(
             f"server_name: {name!r}; expected an ASCII host name without a "
             "trailing dot (an internationalized name as its xn-- A-label)"
@@ -122,6 +135,8 @@ class ClientConnection(Connection):
     Raises:
         ValueError: ``server_name`` is missing while verifying, or is not a
             valid host name or IP literal.
+        TypeError: ``config`` is not a :class:`ClientConfig`, or
+            ``session`` not a :class:`Session`.
     """
 
     _role: ClassVar = "client"
@@ -134,6 +149,14 @@ class ClientConnection(Connection):
         server_name: str | None = None,
         session: Session | None = None,
     ) -> None:
+        if not isinstance(config, ClientConfig):
+            raise TypeError(
+                f"config: expected a ClientConfig, got {type(config).__name__}"
+            )
+        if session is not None and not isinstance(session, Session):
+            raise TypeError(
+                f"session: expected a Session or None, got {type(session).__name__}"
+            )
         if server_name is not None:
             _check_server_name(server_name)
         elif config.verify:
@@ -172,10 +195,25 @@ class ClientConnection(Connection):
             # RFC 7627 §5.4: resuming a session without the extended
             # master secret leaves it open to the triple handshake attack.
             reason = "it has no extended master secret (RFC 7627 §5.4)"
+        elif len(session.ticket) > self._ticket_room():
+            # A ticket may be up to 2^16-1 bytes (RFC 5077 §3.3), but the
+            # ClientHello's extensions together may not pass that either.
+            reason = (
+                f"its {len(session.ticket)}-byte ticket does not fit in a "
+                "ClientHello's extensions"
+            )
         if reason is not None:
             _log.debug("client: not offering the session: %s", reason)
             return None
         return session
+
+    def _ticket_room(self) -> int:
+        # The largest ticket the ClientHello's extensions still hold.
+        used = sum(
+            len(Extension.build(item, msg_type=HandshakeType.client_hello))
+            for item in self._hello_extensions(b"")
+        )
+        return _MAX_EXTENSIONS_LENGTH - used
 
     # ------------------------------------------------------------------
     # ClientHello
@@ -186,10 +224,13 @@ class ClientConnection(Connection):
 
         Raises:
             TLSError: The connection failed already (sticky).
-            RuntimeError: The handshake was already started.
+            RuntimeError: The handshake was already started, or
+                :meth:`close` was called.
         """
         if self._failure is not None:
             raise self._failure
+        if self._close_sent:
+            raise RuntimeError("start_handshake: the connection was closed")
         if self.state is not State.EXPECT_START:
             raise RuntimeError("start_handshake: the handshake was already started")
         handshake = _ClientHandshake(
@@ -210,7 +251,8 @@ class ClientConnection(Connection):
         assert suites is not None
         # RFC 5746 §3.4: signal secure renegotiation with the SCSV.
         codes = [suite.code for suite in suites] + [EMPTY_RENEGOTIATION_INFO_SCSV]
-        extensions = self._hello_extensions(handshake)
+        ticket = handshake.offered.ticket if handshake.offered else b""
+        extensions = self._hello_extensions(ticket)
         handshake.sent_extensions = frozenset(
             int(item["extension_type"]) for item in extensions
         )
@@ -226,7 +268,7 @@ class ClientConnection(Connection):
             },
         )
 
-    def _hello_extensions(self, handshake: _ClientHandshake) -> list[dict[str, Any]]:
+    def _hello_extensions(self, ticket: bytes) -> list[dict[str, Any]]:
         config = self._config
         extensions = []
         name = self._server_name
@@ -259,7 +301,6 @@ class ClientConnection(Connection):
         # RFC 7627 §5.1: always offered.
         extensions.append(extension(_E.extended_master_secret, {}))
         # RFC 5077 §3.2: the ticket to resume, or empty to ask for one.
-        ticket = handshake.offered.ticket if handshake.offered else b""
         extensions.append(extension(_E.session_ticket, ticket))
         return extensions
 

@@ -335,9 +335,14 @@ class Connection:
     def close(self) -> None:
         """Queue a close_notify (RFC 5246 §7.2.1); later sends are refused.
 
-        Does nothing after a failure or a previous close.
+        Does nothing after a failure, a previous close, or once the
+        connection is closed (the transport reached EOF: no one is left to
+        read it).
         """
         if self._failure is not None or self._close_sent:
+            return
+        if self._state is _CLOSED:
+            self._close_sent = True
             return
         self._close_sent = True
         self._writer.write(CONTENT_ALERT, alert_bytes(AlertDescription.close_notify))

@@ -108,12 +108,19 @@ class ServerConnection(Connection):
 
     Args:
         config: The certificate, key, ticket keys and what to accept.
+
+    Raises:
+        TypeError: ``config`` is not a :class:`ServerConfig`.
     """
 
     _role: ClassVar = "server"
     _peer: ClassVar = "client"
 
     def __init__(self, config: ServerConfig) -> None:
+        if not isinstance(config, ServerConfig):
+            raise TypeError(
+                f"config: expected a ServerConfig, got {type(config).__name__}"
+            )
         super().__init__(
             State.EXPECT_CLIENT_HELLO, config.random, config.keylog, config.limits
         )

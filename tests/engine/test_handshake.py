@@ -525,11 +525,69 @@ def test_fatal_alert_from_the_server_drops_the_clients_session() -> None:
     assert pair.client.session is None
 
 
-@pytest.mark.parametrize("name", ["", "localhost.", "bücher.example"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "localhost.",
+        "bücher.example",
+        " localhost",
+        "a..b",
+        "[::1]",
+        "*.localhost",
+        "localhost:443",
+        "local host",
+        "-localhost",
+        "localhost-",
+        "localhost\x00evil",
+        "a" * 64 + ".example",
+        ".".join(["a" * 63] * 4),
+    ],
+)
 def test_client_refuses_a_server_name_sni_cannot_carry(name: str) -> None:
     # RFC 6066 §3: an ASCII host name without a trailing dot.
     with pytest.raises(ValueError, match="server_name"):
         ClientConnection(ClientConfig(verify=False), server_name=name)
+
+
+@pytest.mark.parametrize(
+    "name", ["localhost", "xn--bcher-kva.example", "a-b.c0", "127.0.0.1", "::1"]
+)
+def test_client_accepts_host_names_and_ip_literals(name: str) -> None:
+    ClientConnection(ClientConfig(verify=False), server_name=name).start_handshake()
+
+
+def test_connections_refuse_a_config_of_the_wrong_kind() -> None:
+    identity = make_rsa_identity()
+    with pytest.raises(TypeError, match="config: expected a ServerConfig"):
+        ServerConnection(client_config(identity))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="config: expected a ClientConfig"):
+        ClientConnection(server_config(identity), server_name=SERVER_NAME)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="session: expected a Session"):
+        ClientConnection(
+            client_config(identity),
+            server_name=SERVER_NAME,
+            session="abc",  # type: ignore[arg-type]
+        )
+
+
+def test_a_closed_client_does_not_start_a_handshake() -> None:
+    client = ClientConnection(ClientConfig(verify=False), server_name=SERVER_NAME)
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        client.start_handshake()
+
+
+def test_close_after_transport_eof_sends_nothing() -> None:
+    identity = make_rsa_identity()
+    pair = make_pair(client_config(identity), server_config(identity))
+    pair.client.start_handshake()
+    pair.server.receive_data(pair.client.data_to_send())
+
+    assert pair.client.receive_data(b"") == [ConnectionClosed(clean=False)]
+    pair.client.close()
+
+    assert pair.client.data_to_send() == b""
 
 
 def test_client_refuses_a_server_name_that_is_not_a_string() -> None:

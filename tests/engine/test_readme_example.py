@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,16 @@ from tests.support.openssl import make_ecdsa_identity
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _runtime_example() -> str:
+def _runtime_block(language: str) -> str:
     text = README.read_text()
     section = text[text.index("## Runtime") :]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match is not None, "README's Runtime section lost its example"
+    match = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert match is not None, f"README's Runtime section lost its {language} block"
     return match.group(1)
+
+
+def _runtime_example() -> str:
+    return _runtime_block("python")
 
 
 def test_runtime_example_completes_a_full_and_a_resumed_handshake(
@@ -35,3 +41,22 @@ def test_runtime_example_completes_a_full_and_a_resumed_handshake(
     assert namespace["resumed"] == [True, True]
     client = namespace["client"]
     assert client.handshake_complete  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+def test_runtime_example_runs_on_the_pki_the_readme_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subprocess.run(
+        ["sh", "-e", "-c", _runtime_block("sh")],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+
+    exec(compile(_runtime_example(), str(README), "exec"), namespace)
+
+    assert namespace["resumed"] == [True, True]

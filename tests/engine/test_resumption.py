@@ -287,6 +287,34 @@ def test_client_does_not_offer_a_session_without_ems() -> None:
     assert hello["session_id"] == b""
 
 
+def _offered_ticket(client: ClientConnection) -> bytes:
+    client.start_handshake()
+    # A ClientHello with a large ticket spans several records.
+    hello = Handshake.parse(handshake_messages(client.data_to_send())[0])["body"]
+    (ticket,) = [e for e in hello["extensions"] if e["extension_type"] == 35]
+    return bytes(ticket["extension_data"])
+
+
+def test_client_offers_the_largest_ticket_its_client_hello_holds() -> None:
+    # RFC 5077 §3.3 lets a ticket be 2^16-1 bytes, but the ClientHello's
+    # extensions<0..2^16-1> must hold it with every other extension.
+    identity = make_rsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    session = _first_session(identity, ring, clock)
+    config = client_config(identity, clock=clock)
+    probe = ClientConnection(config, server_name=SERVER_NAME)
+    room = probe._ticket_room()
+    assert 65_000 < room < 65_535
+
+    def client_with(size: int) -> ClientConnection:
+        big = dataclasses.replace(session, ticket=b"\xab" * size)
+        return ClientConnection(config, server_name=SERVER_NAME, session=big)
+
+    assert _offered_ticket(client_with(room)) == b"\xab" * room
+    assert _offered_ticket(client_with(room + 1)) == b""
+    assert _offered_ticket(client_with(65_535)) == b""
+
+
 def test_client_does_not_offer_a_session_for_another_name() -> None:
     identity = make_rsa_identity()
     ring, clock = _ring(), clock_for(identity)
