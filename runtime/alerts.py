@@ -73,6 +73,8 @@ ALERT_BODY_LENGTH: Final = 2
 RECORD_HEADER_LENGTH: Final = 5
 # RFC 5246 §6.2.1: {3, 3} for TLS 1.2.
 TLS12_RECORD_VERSION: Final = 0x0303
+# ProtocolVersion is two uint8s.
+_MAX_VERSION: Final = 0xFFFF
 
 
 class Severity(enum.Enum):
@@ -333,8 +335,17 @@ def alert_record(
         The 7 bytes: content type 21, version, length 2, then the alert.
 
     Raises:
-        ValueError: As for :func:`alert_bytes`.
+        TypeError: ``version`` is not an int.
+        ValueError: As for :func:`alert_bytes`, or ``version`` does not fit
+            the record's two bytes.
     """
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TypeError(
+            f"version: expected an int ProtocolVersion such as 0x0303, "
+            f"got {type(version).__name__}"
+        )
+    if not 0 <= version <= _MAX_VERSION:
+        raise ValueError(f"version: {version} does not fit 2 bytes (0 to 0xffff)")
     body = alert_bytes(error_or_description, level)
     header = (
         bytes((ALERT_CONTENT_TYPE,))
@@ -383,6 +394,17 @@ class AlertAction(enum.Enum):
     IGNORE = enum.auto()
 
 
+def _require_int(name: str, value: object) -> None:
+    # ``type() is int`` first: the wire always hands over plain ints.
+    if type(value) is not int and (
+        not isinstance(value, int) or isinstance(value, bool)
+    ):
+        raise TypeError(
+            f"classify_alert: {name} must be an int (the byte received), "
+            f"got {type(value).__name__} {value!r}"
+        )
+
+
 def classify_alert(level: int, description: int) -> AlertAction:
     """Decide what a received alert means (RFC 5246 §7.2).
 
@@ -395,9 +417,13 @@ def classify_alert(level: int, description: int) -> AlertAction:
         The :class:`AlertAction` to take.
 
     Raises:
+        TypeError: ``level`` or ``description`` is not an int: a caller's
+            mistake, since bytes off the wire are always ints.
         LocalProtocolError: decode_error when the level is neither warning
             (1) nor fatal (2): RFC 5246 §7.2 defines no other.
     """
+    _require_int("level", level)
+    _require_int("description", description)
     if level not in (AlertLevel.warning, AlertLevel.fatal):
         raise LocalProtocolError(
             f"Alert.level: {level} for {_describe(description)}, expected "

@@ -48,7 +48,11 @@ def compute_verify_data(
         The expected verify_data.
 
     Raises:
-        ValueError: ``sender`` or ``hash`` is not valid.
+        TypeError: A byte-string argument is not bytes-like, or ``length``
+            is not an int.
+        ValueError: ``sender`` or ``hash`` is not valid, ``master_secret``
+            is not 48 bytes, or ``transcript_hash`` is not the size of
+            ``hash``'s digest.
     """
     return verify_data(
         master_secret,
@@ -59,17 +63,33 @@ def compute_verify_data(
     )
 
 
+def _as_bytes(name: str, value: bytes) -> bytes:
+    # bytes_eq takes bytes only; a buffer is compared by its contents.
+    if type(value) is bytes:
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return memoryview(value).tobytes()
+    raise TypeError(
+        f"verify_finished: {name} must be bytes, bytearray or memoryview, "
+        f"got {type(value).__name__}"
+    )
+
+
 def verify_finished(expected: bytes, received: bytes) -> None:
     """Check a peer's verify_data in constant time.
 
     Args:
         expected: The verify_data we computed for the peer's Finished.
-        received: The verify_data the peer's Finished carried.
+        received: The verify_data the peer's Finished carried.  Either
+            argument may be bytes, bytearray or memoryview.
 
     Raises:
+        TypeError: An argument is not bytes-like.
         LocalProtocolError: decode_error if ``received`` has the wrong
             length; decrypt_error if its value differs.
     """
+    expected = _as_bytes("expected", expected)
+    received = _as_bytes("received", received)
     if len(received) != len(expected):
         raise LocalProtocolError(
             f"Finished.verify_data: {len(received)} bytes, expected {len(expected)}",

@@ -165,8 +165,32 @@ def _p_hash(
 
 
 def _check_length(length: int) -> None:
+    # ``type() is int`` keeps the common case to one test; bool is an int
+    # subclass but never a length.
+    if type(length) is not int and (
+        not isinstance(length, int) or isinstance(length, bool)
+    ):
+        raise TypeError(f"length: expected an int, got {type(length).__name__}")
     if length < 0:
         raise ValueError(f"PRF output length must not be negative, got {length}")
+
+
+# What the byte-string arguments accept: bytes, or a buffer of bytes.
+_BYTES_LIKE: Final = (bytearray, memoryview)
+
+
+def _as_bytes(name: str, value: bytes) -> bytes:
+    # Every derivation concatenates its inputs, which bytes does with any
+    # buffer but str, lists or a memoryview on the left do not.
+    if type(value) is bytes:
+        return value
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, _BYTES_LIKE):
+        return memoryview(value).tobytes()
+    raise TypeError(
+        f"{name}: expected bytes, bytearray or memoryview, got {type(value).__name__}"
+    )
 
 
 def prf(
@@ -190,11 +214,15 @@ def prf(
         ``length`` pseudorandom bytes.
 
     Raises:
+        TypeError: ``secret``, ``label`` or ``seed`` is not bytes-like, or
+            ``length`` is not an int.
         ValueError: ``hash`` is not a TLS 1.2 PRF hash, or ``length`` is
             negative.
     """
     _check_length(length)
-    return _p_hash(_prf_instance(hash), secret, label + seed, length)
+    secret = _as_bytes("secret", secret)
+    labelled_seed = _as_bytes("label", label) + _as_bytes("seed", seed)
+    return _p_hash(_prf_instance(hash), secret, labelled_seed, length)
 
 
 def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes:
@@ -214,12 +242,15 @@ def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes
         ``length`` pseudorandom bytes.
 
     Raises:
+        TypeError: ``secret``, ``label`` or ``seed`` is not bytes-like, or
+            ``length`` is not an int.
         ValueError: ``length`` is negative.
     """
     _check_length(length)
+    secret = _as_bytes("secret", secret)
+    labelled_seed = _as_bytes("label", label) + _as_bytes("seed", seed)
     half = (len(secret) + 1) // 2
     first, second = secret[:half], secret[len(secret) - half :]
-    labelled_seed = label + seed
 
     md5_part = _p_hash(hashes.MD5(), first, labelled_seed, length)
     sha1_part = _p_hash(hashes.SHA1(), second, labelled_seed, length)
@@ -227,19 +258,27 @@ def prf_tls10(secret: bytes, *, label: bytes, seed: bytes, length: int) -> bytes
     return mixed.to_bytes(length, "big")
 
 
-def _derive(secret: bytes, label: bytes, seed: bytes, length: int, hash: str) -> bytes:
+def _derive(
+    secret_name: str, secret: bytes, label: bytes, seed: bytes, length: int, hash: str
+) -> bytes:
+    # The callers have checked ``seed`` and ``length``; ``label`` is ours.
+    # The ``type() is`` test spares the hot path a call.
+    if type(secret) is not bytes:
+        secret = _as_bytes(secret_name, secret)
     if hash == LEGACY_PRF:
         return prf_tls10(secret, label=label, seed=seed, length=length)
-    _check_length(length)
     return _p_hash(_prf_instance(hash, legacy=True), secret, label + seed, length)
 
 
-def _check_random(name: str, value: bytes) -> None:
+def _check_random(name: str, value: bytes) -> bytes:
+    if type(value) is not bytes:
+        value = _as_bytes(name, value)
     if len(value) != RANDOM_LENGTH:
         raise ValueError(
             f"{name} must be {RANDOM_LENGTH} bytes (RFC 5246 §7.4.1.2), "
             f"got {len(value)}"
         )
+    return value
 
 
 def master_secret(
@@ -261,11 +300,13 @@ def master_secret(
         The 48-byte master secret.
 
     Raises:
+        TypeError: A byte-string argument is not bytes-like.
         ValueError: A random is not 32 bytes, or ``hash`` names no PRF.
     """
-    _check_random("client_random", client_random)
-    _check_random("server_random", server_random)
+    client_random = _check_random("client_random", client_random)
+    server_random = _check_random("server_random", server_random)
     return _derive(
+        "pre_master_secret",
         pre_master_secret,
         MASTER_SECRET_LABEL,
         client_random + server_random,
@@ -292,9 +333,11 @@ def extended_master_secret(
         The 48-byte master secret.
 
     Raises:
+        TypeError: A byte-string argument is not bytes-like.
         ValueError: ``session_hash`` has the wrong length for ``hash``, or
             ``hash`` names no PRF.
     """
+    session_hash = _as_bytes("session_hash", session_hash)
     expected = digest_size(hash)
     if len(session_hash) != expected:
         raise ValueError(
@@ -302,6 +345,7 @@ def extended_master_secret(
             f"(RFC 7627 §3), got {len(session_hash)}"
         )
     return _derive(
+        "pre_master_secret",
         pre_master_secret,
         EXTENDED_MASTER_SECRET_LABEL,
         session_hash,
@@ -335,12 +379,16 @@ def key_block(
         ``length`` bytes for the record layer to slice.
 
     Raises:
+        TypeError: A byte-string argument is not bytes-like, or ``length``
+            is not an int.
         ValueError: A random is not 32 bytes, ``length`` is negative, or
             ``hash`` names no PRF.
     """
-    _check_random("client_random", client_random)
-    _check_random("server_random", server_random)
+    _check_length(length)
+    client_random = _check_random("client_random", client_random)
+    server_random = _check_random("server_random", server_random)
     return _derive(
+        "master_secret",
         master_secret,
         KEY_EXPANSION_LABEL,
         server_random + client_random,
@@ -363,7 +411,8 @@ def verify_data(
         master_secret: The 48-byte master secret.
         sender: ``"client"`` or ``"server"``: who sends the Finished.
         handshake_hash: The transcript digest of every handshake message
-            before this Finished (see ``tlsspec.runtime.transcript``).
+            before this Finished (see ``tlsspec.runtime.transcript``), as
+            long as the PRF's handshake hash (:func:`digest_size`).
         length: verify_data_length; 12 unless the cipher suite says more.
         hash: A name from :data:`PRF_HASHES`, or :data:`LEGACY_PRF`.
 
@@ -371,15 +420,20 @@ def verify_data(
         ``length`` bytes of verify_data.
 
     Raises:
+        TypeError: A byte-string argument is not bytes-like, or ``length``
+            is not an int.
         ValueError: ``sender`` is neither ``"client"`` nor ``"server"``,
-            ``length`` is below 12, or ``hash`` names no PRF.
+            ``length`` is below 12, ``hash`` names no PRF,
+            ``master_secret`` is not 48 bytes, or ``handshake_hash`` is not
+            the size of ``hash``'s digest.
     """
     try:
         label = _FINISHED_LABELS[sender]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(
             f"sender must be 'client' or 'server', got {sender!r}"
         ) from None
+    _check_length(length)
     # RFC 5246 §7.4.9: a suite may ask for more than 12 bytes, "but such
     # length MUST be at least 12 bytes".
     if length < VERIFY_DATA_LENGTH:
@@ -387,4 +441,20 @@ def verify_data(
             f"verify_data length must be at least {VERIFY_DATA_LENGTH} bytes "
             f"(RFC 5246 §7.4.9), got {length}"
         )
-    return _derive(master_secret, label, handshake_hash, length, hash)
+    expected_hash = digest_size(hash)
+
+    master_secret = _as_bytes("master_secret", master_secret)
+    if len(master_secret) != MASTER_SECRET_LENGTH:
+        raise ValueError(
+            f"master_secret must be {MASTER_SECRET_LENGTH} bytes (RFC 5246 §8.1), "
+            f"got {len(master_secret)}"
+        )
+    # RFC 5246 §7.4.9: Hash(handshake_messages) on the PRF's own hash; for
+    # TLS 1.0/1.1 the MD5 and SHA-1 digests side by side (RFC 2246 §7.4.9).
+    handshake_hash = _as_bytes("handshake_hash", handshake_hash)
+    if len(handshake_hash) != expected_hash:
+        raise ValueError(
+            f"handshake_hash must be {expected_hash} bytes for PRF {hash!r}, "
+            f"got {len(handshake_hash)}"
+        )
+    return _derive("master_secret", master_secret, label, handshake_hash, length, hash)

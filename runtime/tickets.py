@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -109,6 +110,7 @@ NGINX_AES128_KEY_FILE_LENGTH: Final = 48
 NGINX_AES256_KEY_FILE_LENGTH: Final = 80
 _AES128_KEY_LENGTH: Final = 16
 _NGINX_LONG_HMAC_KEY: Final = 32
+_MAX_NGINX_KEY_FILE_READ: Final = NGINX_AES256_KEY_FILE_LENGTH + 1
 
 _AES_BLOCK_BYTES: Final = algorithms.AES.block_size // 8
 # RFC 5077 §3.3: NewSessionTicket carries opaque ticket<0..2^16-1>, so the
@@ -161,6 +163,25 @@ def _require(name: str, value: object, allowed: tuple[int, ...]) -> None:
     if len(value) not in allowed:
         expected = " or ".join(str(n) for n in allowed)
         raise ValueError(f"{name} must be {expected} bytes, got {len(value)}")
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    # os.read may return less than asked before the end of the file.
+    data = b""
+    while len(data) < limit:
+        chunk = os.read(fd, limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _wrong_key_file_size(size: int) -> ValueError:
+    return ValueError(
+        f"nginx session ticket key is {size} bytes; expected "
+        f"{NGINX_AES128_KEY_FILE_LENGTH} (name, AES-128 key, HMAC key) or "
+        f"{NGINX_AES256_KEY_FILE_LENGTH} (name, HMAC key, AES-256 key)"
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -268,11 +289,7 @@ class TicketKey:
         if len(data) == NGINX_AES256_KEY_FILE_LENGTH:
             hmac_key, aes_key = rest[:_NGINX_LONG_HMAC_KEY], rest[_NGINX_LONG_HMAC_KEY:]
             return cls(name=name, aes_key=aes_key, hmac_key=hmac_key)
-        raise ValueError(
-            f"nginx session ticket key is {len(data)} bytes; expected "
-            f"{NGINX_AES128_KEY_FILE_LENGTH} (name, AES-128 key, HMAC key) or "
-            f"{NGINX_AES256_KEY_FILE_LENGTH} (name, HMAC key, AES-256 key)"
-        )
+        raise _wrong_key_file_size(len(data))
 
     @classmethod
     def from_nginx_file(cls, path: str | os.PathLike[str]) -> TicketKey:
@@ -287,15 +304,35 @@ class TicketKey:
         Raises:
             TypeError: ``path`` is not a path (a file descriptor, say).
             OSError: The file cannot be read.
-            ValueError: The file is neither 48 nor 80 bytes long; the
-                message names the file.
+            ValueError: The file is not a regular file (a device, a FIFO,
+                a directory), or is neither 48 nor 80 bytes long; the
+                message names the file.  At most 81 bytes are read.
         """
         if not isinstance(path, str | os.PathLike):
             raise TypeError(
                 f"path must be a str or os.PathLike, got {type(path).__name__}"
             )
-        with open(path, "rb") as file:
-            data = file.read()
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+        # writer.  fstat on the open file, not stat on the path, so the file
+        # checked is the file read.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(
+                    f"{os.fspath(path)}: not a regular file; an nginx session "
+                    f"ticket key file holds {NGINX_AES128_KEY_FILE_LENGTH} or "
+                    f"{NGINX_AES256_KEY_FILE_LENGTH} bytes"
+                )
+            # One byte past the longest layout tells a too-long file apart
+            # without reading all of it.
+            data = _read_at_most(fd, _MAX_NGINX_KEY_FILE_READ)
+        finally:
+            os.close(fd)
+        if len(data) > NGINX_AES256_KEY_FILE_LENGTH:
+            # The file holds more than was read; report its real size.
+            size = max(info.st_size, len(data))
+            raise ValueError(f"{os.fspath(path)}: {_wrong_key_file_size(size)}")
         try:
             return cls.from_nginx_bytes(data)
         except ValueError as exc:
@@ -397,7 +434,9 @@ class TicketKeyRing:
         random: Source of random bytes for IVs and for :meth:`rotate`.
 
     Raises:
-        ValueError: ``retire_after`` is negative, or two keys share a name.
+        TypeError: ``retire_after`` is not a number.
+        ValueError: ``retire_after`` is negative or NaN, or two keys share
+            a name.
     """
 
     def __init__(
@@ -408,6 +447,11 @@ class TicketKeyRing:
         clock: Clock = time.time,
         random: Random = os.urandom,
     ) -> None:
+        if not isinstance(retire_after, int | float) or isinstance(retire_after, bool):
+            raise TypeError(
+                f"retire_after: expected a number of seconds, "
+                f"got {type(retire_after).__name__}"
+            )
         if not retire_after >= 0:
             raise ValueError(f"retire_after must be >= 0 seconds, got {retire_after}")
         self._retire_after = retire_after
@@ -545,9 +589,17 @@ class TicketKeyRing:
             HMAC-SHA-256 over all of those.
 
         Raises:
+            TypeError: ``state`` is not bytes, bytearray or memoryview.
             LookupError: The ring holds no key.
             ValueError: ``state`` is longer than :data:`MAX_STATE_LENGTH`.
         """
+        if type(state) is not bytes:
+            if not isinstance(state, bytes | bytearray | memoryview):
+                raise TypeError(
+                    f"state: expected bytes, bytearray or memoryview, "
+                    f"got {type(state).__name__}"
+                )
+            state = memoryview(state).tobytes()
         slot = self._current
         if slot is None:
             raise LookupError("cannot seal a ticket: the key ring holds no key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -213,3 +214,37 @@ def test_unknown_type_is_refused() -> None:
     result = tlsspec("parse", "NoSuchType", "--hex", stdin=b"00")
     assert result.returncode == 2
     assert "no type 'NoSuchType'" in result.stderr
+
+
+def _serve_files(tmp_path: Path) -> list[str]:
+    identity = make_rsa_identity()
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_bytes(identity.cert_pem)
+    key.write_bytes(identity.key_pem)
+    return ["serve", "--cert", str(cert), "--key", str(key), "--port", "0"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_serve_refuses_a_device_as_ticket_key_in_one_line(tmp_path: Path) -> None:
+    result = tlsspec(*_serve_files(tmp_path), "--ticket-key", "/dev/null")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tlsspec serve: /dev/null: not a regular file; an nginx session ticket "
+        "key file holds 48 or 80 bytes\n"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_serve_refuses_a_fifo_as_ticket_key_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "ticket.key"
+    os.mkfifo(fifo)
+
+    result = tlsspec(*_serve_files(tmp_path), "--ticket-key", str(fifo))
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"tlsspec serve: {fifo}: not a regular file; an nginx session ticket "
+        "key file holds 48 or 80 bytes"
+    ]

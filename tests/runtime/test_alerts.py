@@ -284,3 +284,45 @@ def test_star_import_gives_the_alert_enums() -> None:
 
     assert namespace["AlertDescription"] is AlertDescription
     assert namespace["AlertLevel"] is AlertLevel
+
+
+@pytest.mark.parametrize(
+    ("level", "description", "name", "type_name"),
+    [
+        ("1", 0, "level", "str"),
+        (None, 0, "level", "NoneType"),
+        (True, 0, "level", "bool"),
+        (1.0, 0, "level", "float"),
+        (1, "close_notify", "description", "str"),
+        (2, None, "description", "NoneType"),
+    ],
+)
+def test_classify_alert_refuses_values_that_are_not_ints_as_a_caller_error(
+    level: object, description: object, name: str, type_name: str
+) -> None:
+    # The wire only ever yields ints, so anything else is a programming
+    # error, not a decode_error to send the peer.
+    with pytest.raises(
+        TypeError, match=f"^classify_alert: {name} must be an int .*got {type_name} "
+    ):
+        classify_alert(level, description)  # type: ignore[arg-type]
+
+
+def test_classify_alert_accepts_the_enums_as_ints() -> None:
+    assert classify_alert(AlertLevel.warning, D.close_notify) is AlertAction.CLOSE
+
+
+@pytest.mark.parametrize(("version", "type_name"), [("x", "str"), (None, "NoneType")])
+def test_alert_record_version_that_is_not_an_int_is_refused_by_name(
+    version: object, type_name: str
+) -> None:
+    with pytest.raises(
+        TypeError, match=f"^version: expected an int ProtocolVersion .*got {type_name}$"
+    ):
+        alert_record(D.handshake_failure, version=version)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("version", [-1, 0x10000])
+def test_alert_record_version_must_fit_two_bytes(version: int) -> None:
+    with pytest.raises(ValueError, match=f"^version: {version} does not fit 2 bytes"):
+        alert_record(D.handshake_failure, version=version)

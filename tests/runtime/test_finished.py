@@ -29,10 +29,11 @@ def _flip(data: bytes, index: int) -> bytes:
 
 @pytest.mark.parametrize("sender", ["client", "server"])
 def test_compute_verify_data_is_the_prf_verify_data(sender: str) -> None:
+    sha384_hash = bytes(range(100, 148))
     computed = compute_verify_data(
         MASTER_SECRET,
         sender=sender,  # type: ignore[arg-type]
-        transcript_hash=TRANSCRIPT_HASH,
+        transcript_hash=sha384_hash,
         hash="sha384",
     )
 
@@ -40,7 +41,7 @@ def test_compute_verify_data_is_the_prf_verify_data(sender: str) -> None:
     assert computed == verify_data(
         MASTER_SECRET,
         sender=sender,  # type: ignore[arg-type]
-        handshake_hash=TRANSCRIPT_HASH,
+        handshake_hash=sha384_hash,
         hash="sha384",
     )
 
@@ -110,3 +111,48 @@ def test_comparison_goes_through_the_constant_time_primitive(
         verify_finished(EXPECTED, _flip(EXPECTED, 5))
 
     assert calls == [(EXPECTED, EXPECTED), (EXPECTED, _flip(EXPECTED, 5))]
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_bytes_like_verify_data_is_compared_by_content(wrap: type) -> None:
+    verify_finished(EXPECTED, wrap(EXPECTED))
+    verify_finished(wrap(EXPECTED), EXPECTED)
+
+    with pytest.raises(LocalProtocolError) as caught:
+        verify_finished(EXPECTED, wrap(_flip(EXPECTED, 0)))
+    assert caught.value.description is AlertDescription.decrypt_error
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"), [("a" * 12, "str"), (None, "NoneType"), ([0] * 12, "list")]
+)
+def test_verify_data_that_is_not_bytes_like_is_refused_by_name(
+    value: object, type_name: str
+) -> None:
+    with pytest.raises(
+        TypeError,
+        match=f"^verify_finished: received must be bytes, bytearray or "
+        f"memoryview, got {type_name}$",
+    ):
+        verify_finished(EXPECTED, value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^verify_finished: expected must be bytes"):
+        verify_finished(value, EXPECTED)  # type: ignore[arg-type]
+
+
+def test_compute_verify_data_refuses_a_master_secret_not_48_bytes() -> None:
+    with pytest.raises(ValueError, match=r"^master_secret must be 48 bytes .*got 5$"):
+        compute_verify_data(
+            bytes(5), sender="client", transcript_hash=TRANSCRIPT_HASH, hash="sha256"
+        )
+
+
+def test_compute_verify_data_refuses_a_transcript_hash_of_another_hash() -> None:
+    with pytest.raises(
+        ValueError, match=r"^handshake_hash must be 48 bytes for PRF 'sha384', got 32$"
+    ):
+        compute_verify_data(
+            MASTER_SECRET,
+            sender="client",
+            transcript_hash=TRANSCRIPT_HASH,
+            hash="sha384",
+        )

@@ -362,3 +362,137 @@ def test_derivations_name_the_legacy_prf_among_the_hashes_they_take() -> None:
     with pytest.raises(ValueError, match="not supported") as plain:
         prf(b"", label=b"x", seed=b"", length=1, hash="md5sha1")
     assert str(plain.value).endswith("expected one of sha224, sha256, sha384, sha512")
+
+
+_RANDOMS = {"client_random": bytes(32), "server_random": bytes(32)}
+
+# Every derivation, called with one argument swapped for a wrong type.
+_DERIVATIONS: dict[str, Any] = {
+    "prf": lambda **kw: prf(
+        **{"secret": b"s", "label": b"l", "seed": b"s", "length": 4, **kw}
+    ),
+    "prf_tls10": lambda **kw: prf_tls10(
+        **{"secret": b"s", "label": b"l", "seed": b"s", "length": 4, **kw}
+    ),
+    "master_secret": lambda **kw: master_secret(
+        **{"pre_master_secret": b"p", **_RANDOMS, "hash": "sha256", **kw}
+    ),
+    "extended_master_secret": lambda **kw: extended_master_secret(
+        **{"pre_master_secret": b"p", "session_hash": bytes(32), "hash": "sha256"} | kw
+    ),
+    "key_block": lambda **kw: key_block(
+        **{"master_secret": bytes(48), **_RANDOMS, "length": 40, "hash": "sha256"} | kw
+    ),
+    "verify_data": lambda **kw: verify_data(
+        **{
+            "master_secret": bytes(48),
+            "sender": "client",
+            "handshake_hash": bytes(32),
+            "hash": "sha256",
+        }
+        | kw
+    ),
+}
+
+_BYTE_ARGUMENTS = [
+    ("prf", "secret"),
+    ("prf", "label"),
+    ("prf", "seed"),
+    ("prf_tls10", "secret"),
+    ("prf_tls10", "label"),
+    ("prf_tls10", "seed"),
+    ("master_secret", "pre_master_secret"),
+    ("master_secret", "client_random"),
+    ("master_secret", "server_random"),
+    ("extended_master_secret", "pre_master_secret"),
+    ("extended_master_secret", "session_hash"),
+    ("key_block", "master_secret"),
+    ("key_block", "client_random"),
+    ("verify_data", "master_secret"),
+    ("verify_data", "handshake_hash"),
+]
+
+
+@pytest.mark.parametrize(("function", "argument"), _BYTE_ARGUMENTS)
+@pytest.mark.parametrize("wrong", ["s", None, [1]])
+def test_byte_string_arguments_of_another_type_are_refused_by_name(
+    function: str, argument: str, wrong: object
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        _DERIVATIONS[function](**{argument: wrong})
+
+    assert str(caught.value).startswith(
+        f"{argument}: expected bytes, bytearray or memoryview, got "
+        f"{type(wrong).__name__}"
+    )
+
+
+@pytest.mark.parametrize(("function", "argument"), _BYTE_ARGUMENTS)
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_byte_string_arguments_accept_any_bytes_like_value(
+    function: str, argument: str, wrap: Any
+) -> None:
+    derive = _DERIVATIONS[function]
+    good = {
+        "secret": b"s",
+        "label": b"l",
+        "seed": b"s",
+        "pre_master_secret": b"p",
+        "client_random": bytes(32),
+        "server_random": bytes(32),
+        "session_hash": bytes(32),
+        "master_secret": bytes(48),
+        "handshake_hash": bytes(32),
+    }[argument]
+
+    assert derive(**{argument: wrap(good)}) == derive(**{argument: good})
+
+
+@pytest.mark.parametrize("function", ["prf", "prf_tls10", "key_block", "verify_data"])
+@pytest.mark.parametrize(
+    ("length", "type_name"),
+    [(1.5, "float"), (12.0, "float"), ("4", "str"), (True, "bool"), (None, "NoneType")],
+)
+def test_length_that_is_not_an_int_is_refused_by_name(
+    function: str, length: object, type_name: str
+) -> None:
+    with pytest.raises(TypeError, match=f"^length: expected an int, got {type_name}$"):
+        _DERIVATIONS[function](length=length)
+
+
+@pytest.mark.parametrize("sender", [["client"], b"client", None, "Client"])
+def test_verify_data_sender_of_any_wrong_kind_is_a_value_error_naming_sender(
+    sender: object,
+) -> None:
+    with pytest.raises(ValueError, match=r"^sender must be 'client' or 'server', got "):
+        _DERIVATIONS["verify_data"](sender=sender)
+
+
+@pytest.mark.parametrize("size", [0, 5, 32, 47, 49])
+def test_verify_data_master_secret_must_be_48_bytes(size: int) -> None:
+    with pytest.raises(
+        ValueError, match=f"^master_secret must be 48 bytes .*, got {size}$"
+    ):
+        _DERIVATIONS["verify_data"](master_secret=bytes(size))
+
+
+@pytest.mark.parametrize(
+    ("hash_name", "wrong_size"),
+    [("sha256", 0), ("sha256", 5), ("sha256", 48), ("sha384", 32), (LEGACY_PRF, 32)],
+)
+def test_verify_data_handshake_hash_must_match_the_prf_hash(
+    hash_name: str, wrong_size: int
+) -> None:
+    expected = digest_size(hash_name)
+
+    with pytest.raises(
+        ValueError,
+        match=f"^handshake_hash must be {expected} bytes for PRF '{hash_name}', "
+        f"got {wrong_size}$",
+    ):
+        verify_data(
+            bytes(48),
+            sender="client",
+            handshake_hash=bytes(wrong_size),
+            hash=hash_name,
+        )

@@ -928,3 +928,34 @@ def test_unsealed_repr_hides_the_state(fleet: Fleet) -> None:
 def test_ring_refuses_what_is_not_a_ticket_key() -> None:
     with pytest.raises(TypeError, match="TicketKey"):
         TicketKeyRing([b"x" * 48])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("retire_after", "type_name"), [("10", "str"), (None, "NoneType"), (True, "bool")]
+)
+def test_retire_after_that_is_not_a_number_is_refused_by_name(
+    retire_after: object, type_name: str
+) -> None:
+    with pytest.raises(
+        TypeError,
+        match=f"^retire_after: expected a number of seconds, got {type_name}$",
+    ):
+        TicketKeyRing(retire_after=retire_after)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("state", "type_name"), [("abc", "str"), (None, "NoneType")])
+def test_seal_refuses_a_state_that_is_not_bytes_by_name(
+    fleet: Fleet, state: object, type_name: str
+) -> None:
+    with pytest.raises(
+        TypeError,
+        match=f"^state: expected bytes, bytearray or memoryview, got {type_name}$",
+    ):
+        fleet.ring.seal(state)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_seal_accepts_bytes_like_state(fleet: Fleet, wrap: type) -> None:
+    unsealed = fleet.ring.unseal(fleet.ring.seal(wrap(b"state")))
+
+    assert unsealed == Unsealed(state=b"state", renew=False)

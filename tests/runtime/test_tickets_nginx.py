@@ -9,6 +9,7 @@ module computes them again independently before comparing with the ring.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,55 @@ def test_key_file_with_a_trailing_newline_is_refused_naming_the_file(
 def test_missing_key_file_raises_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         TicketKey.from_nginx_file(tmp_path / "absent.key")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_device_is_refused_as_not_a_regular_file_without_reading_it(
+    device: str,
+) -> None:
+    # /dev/zero never ends: reading it whole would exhaust memory.
+    with pytest.raises(ValueError, match=f"^{device}: not a regular file"):
+        TicketKey.from_nginx_file(device)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "ticket.key"
+    os.mkfifo(fifo)
+
+    with pytest.raises(ValueError, match="not a regular file"):
+        TicketKey.from_nginx_file(fifo)
+
+
+def test_directory_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=f"^{tmp_path}: not a regular file"):
+        TicketKey.from_nginx_file(tmp_path)
+
+
+def test_huge_key_file_is_refused_with_its_size_after_reading_81_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ticket.key"
+    size = 2**30
+    with path.open("wb") as file:
+        file.truncate(size)  # sparse: no gigabyte is written
+    asked: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd: int, count: int) -> bytes:
+        asked.append(count)
+        return real_read(fd, count)
+
+    monkeypatch.setattr(os, "read", counting_read)
+
+    with pytest.raises(ValueError, match=f"is {size} bytes; expected 48") as caught:
+        TicketKey.from_nginx_file(path)
+
+    assert str(caught.value).startswith(f"{path}: ")
+    assert sum(asked) <= NGINX_AES256_KEY_FILE_LENGTH + 1
 
 
 def _independent_ticket(key_file: bytes, iv: bytes, state: bytes) -> bytes:
