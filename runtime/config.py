@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, get_args
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import (
+    PrivateKeyTypes,
+    PublicKeyTypes,
+)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tlsspec.errors import EncodeError
@@ -32,7 +36,7 @@ from tlsspec.runtime.keyexchange import (
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.limits import DEFAULT_LIMITS, Limits
 from tlsspec.runtime.suites import ALL_SUITES, SUITES_BY_CODE, CipherSuite
-from tlsspec.runtime.tickets import TicketKeyRing
+from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 
 __all__ = ["DEFAULT_TICKET_LIFETIME", "ClientConfig", "ServerConfig"]
 
@@ -42,24 +46,36 @@ DEFAULT_TICKET_LIFETIME: Final = 7200
 Clock = Callable[[], float]
 Random = Callable[[int], bytes]
 SuiteSpec: TypeAlias = CipherSuite | int | str
+GroupSpec: TypeAlias = NamedGroup | int | str
 
 _SUITES_BY_NAME: Final = {suite.name: suite for suite in ALL_SUITES}
 # RFC 7301 §3.1: ProtocolName<1..2^8-1>.
 _ALPN_MAX: Final = 255
+# RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, which with
+# its own 2-byte length must fit Extension.extension_data<0..2^16-1>.
+_ALPN_LIST_MAX: Final = 2**16 - 1 - 2
 _UINT32_MAX: Final = 2**32 - 1
+# The key classes cryptography defines, to tell a key object from PEM bytes.
+_PRIVATE_KEY_CLASSES: Final[tuple[type, ...]] = get_args(PrivateKeyTypes)
+_PUBLIC_KEY_CLASSES: Final[tuple[type, ...]] = get_args(PublicKeyTypes)
 
 
 def _suites(spec: Sequence[SuiteSpec] | None) -> tuple[CipherSuite, ...]:
     if spec is None:
         return ALL_SUITES
     suites = []
-    for item in spec:
+    for index, item in enumerate(_items("cipher_suites", spec, "suites")):
         if isinstance(item, CipherSuite):
             suite = item
         elif isinstance(item, str):
             suite = _SUITES_BY_NAME.get(item)  # type: ignore[assignment]
+        elif isinstance(item, int) and not isinstance(item, bool):
+            suite = SUITES_BY_CODE.get(item)  # type: ignore[assignment]
         else:
-            suite = SUITES_BY_CODE.get(int(item))  # type: ignore[assignment]
+            raise TypeError(
+                f"cipher_suites[{index}]: {type(item).__name__}, expected a "
+                f"CipherSuite, an IANA name or a 16-bit code"
+            )
         if suite is None:
             raise ValueError(f"cipher_suites: {item!r} is not an implemented suite")
         if suite not in suites:
@@ -69,34 +85,111 @@ def _suites(spec: Sequence[SuiteSpec] | None) -> tuple[CipherSuite, ...]:
     return tuple(suites)
 
 
-def _alpn(protocols: Sequence[str | bytes]) -> tuple[bytes, ...]:
+def _items(name: str, value: object, what: str) -> Iterable[object]:
     # A bare name would otherwise be read as a sequence of one-letter names.
-    if isinstance(protocols, str | bytes | bytearray):
+    if isinstance(value, str | bytes | bytearray):
         raise TypeError(
-            f"alpn_protocols: {protocols!r} is one name; expected a sequence of "
-            f"names, e.g. [{protocols!r}]"
+            f"{name}: expected a sequence of {what}, got a "
+            f"{type(value).__name__}; one name alone is [{value!r}]"
         )
+    if not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name}: expected a sequence of {what}, got {type(value).__name__}"
+        )
+    return value
+
+
+def _alpn(protocols: Sequence[str | bytes]) -> tuple[bytes, ...]:
     names = []
-    for protocol in protocols:
-        name = protocol.encode("utf-8") if isinstance(protocol, str) else protocol
+    for index, protocol in enumerate(_items("alpn_protocols", protocols, "names")):
+        if isinstance(protocol, str):
+            name = protocol.encode("utf-8")
+        elif isinstance(protocol, bytes | bytearray | memoryview):
+            name = bytes(protocol)
+        else:
+            raise TypeError(
+                f"alpn_protocols[{index}]: {type(protocol).__name__}, "
+                f"expected a str or bytes name"
+            )
         if not 1 <= len(name) <= _ALPN_MAX:
             raise ValueError(
                 f"alpn_protocols: {protocol!r} is {len(name)} bytes, expected "
                 f"1 to {_ALPN_MAX} (RFC 7301 §3.1)"
             )
-        names.append(bytes(name))
+        names.append(name)
+    # Each name travels behind its 1-byte length.
+    total = sum(1 + len(name) for name in names)
+    if total > _ALPN_LIST_MAX:
+        raise ValueError(
+            f"alpn_protocols: {total} bytes encoded, expected at most "
+            f"{_ALPN_LIST_MAX} to fit one extension (RFC 7301 §3.1)"
+        )
     return tuple(names)
 
 
-def _groups(groups: Sequence[NamedGroup | int]) -> tuple[NamedGroup, ...]:
+def _groups(groups: Sequence[GroupSpec]) -> tuple[NamedGroup, ...]:
     chosen = []
-    for group in groups:
+    for index, item in enumerate(_items("groups", groups, "groups")):
+        if isinstance(item, str):
+            group: object = NamedGroup.__members__.get(item, item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            group = item
+        else:
+            raise TypeError(
+                f"groups[{index}]: {type(item).__name__}, expected a "
+                f"NamedGroup, a name such as 'x25519' or a 16-bit code"
+            )
         if group not in DEFAULT_GROUPS:
-            raise ValueError(f"groups: {group!r} is not implemented")
+            implemented = ", ".join(g.name for g in DEFAULT_GROUPS)
+            raise ValueError(
+                f"groups: {item!r} is not implemented; expected one of {implemented}"
+            )
         chosen.append(NamedGroup(group))
     if not chosen:
         raise ValueError("groups: empty; expected at least one group")
     return tuple(chosen)
+
+
+def _certificates(name: str, value: object, hint: str) -> tuple[x509.Certificate, ...]:
+    if isinstance(value, x509.Certificate):
+        raise TypeError(
+            f"{name}: one Certificate; expected a list of x509.Certificate, "
+            f"e.g. [{hint}]"
+        )
+    if isinstance(value, str | bytes | bytearray) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name}: expected a list of x509.Certificate, got "
+            f"{type(value).__name__} (parse PEM with "
+            f"x509.load_pem_x509_certificates)"
+        )
+    certificates = tuple(value)
+    for index, certificate in enumerate(certificates):
+        if not isinstance(certificate, x509.Certificate):
+            raise TypeError(
+                f"{name}[{index}]: {type(certificate).__name__}, expected an "
+                f"x509.Certificate (parse PEM with "
+                f"x509.load_pem_x509_certificate)"
+            )
+    return certificates
+
+
+def _check_common(config: ClientConfig | ServerConfig) -> None:
+    # The checks both configs share; each names the field it refuses.
+    _check_limits(config.limits)
+    for name in ("clock", "random"):
+        if not callable(getattr(config, name)):
+            kind = type(getattr(config, name)).__name__
+            raise TypeError(f"{name}: expected a callable, got {kind}")
+    if config.keylog is not None and not isinstance(config.keylog, KeyLogWriter):
+        raise TypeError(
+            f"keylog: expected a KeyLogWriter or None, got "
+            f"{type(config.keylog).__name__} (a path goes in KeyLogWriter(path))"
+        )
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +207,9 @@ class ClientConfig:
         cipher_suites: Suites to offer in preference order (rows of
             :mod:`~tlsspec.runtime.suites`, IANA names or codes); None
             offers every implemented suite.
-        groups: ECDHE groups to offer, most preferred first.
+        groups: ECDHE groups to offer, most preferred first
+            (:class:`NamedGroup` members, names such as ``"x25519"`` or
+            codes).
         clock: Seconds since the epoch.
         random: Source of random bytes, ``random(n)``.
         keylog: Write each master secret here (debugging only).
@@ -122,8 +217,13 @@ class ClientConfig:
             :mod:`~tlsspec.runtime.limits`.
 
     Raises:
-        ValueError: A suite, group or ALPN name is invalid, or ``limits``
-            is not a :class:`~tlsspec.runtime.limits.Limits`.
+        TypeError: A field has the wrong type: an anchor that is not an
+            ``x509.Certificate``, one name where a sequence is expected, a
+            ``keylog`` that is not a KeyLogWriter, a ``clock`` or
+            ``random`` that is not callable.
+        ValueError: A suite, group or ALPN name is invalid, the ALPN names
+            do not fit one extension, or ``limits`` is not a
+            :class:`~tlsspec.runtime.limits.Limits`.
     """
 
     trust_anchors: tuple[x509.Certificate, ...] | None = None
@@ -137,11 +237,13 @@ class ClientConfig:
     limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
-        _check_limits(self.limits)
+        _check_common(self)
+        _check_bool("verify", self.verify)
         anchors = self.trust_anchors
         if anchors is None:
             anchors = load_system_trust_anchors() if self.verify else ()
-        object.__setattr__(self, "trust_anchors", tuple(anchors))
+        anchors = _certificates("trust_anchors", anchors, "anchor")
+        object.__setattr__(self, "trust_anchors", anchors)
         object.__setattr__(self, "alpn_protocols", _alpn(self.alpn_protocols))
         object.__setattr__(self, "cipher_suites", _suites(self.cipher_suites))
         object.__setattr__(self, "groups", _groups(self.groups))
@@ -157,12 +259,14 @@ class ServerConfig:
         ticket_keys: Keys that seal session tickets (RFC 5077); None
             issues no tickets and resumes nothing.
         ticket_lifetime: Seconds a ticket stays valid, announced as
-            ticket_lifetime_hint.
+            ticket_lifetime_hint; 1 to 2^32 - 1 (RFC 5077 §3.3 reads 0 as
+            unspecified).
         alpn_protocols: ALPN names accepted, most preferred first; empty
             ignores the client's ALPN offer.
         cipher_suites: Suites accepted in preference order, as for
             :class:`ClientConfig`; only those fitting the key are used.
-        groups: ECDHE groups accepted, most preferred first.
+        groups: ECDHE groups accepted, most preferred first, as for
+            :class:`ClientConfig`.
         clock: Seconds since the epoch.
         random: Source of random bytes, ``random(n)``.
         keylog: Write each master secret here (debugging only).
@@ -175,9 +279,14 @@ class ServerConfig:
             :mod:`~tlsspec.runtime.limits`.
 
     Raises:
+        TypeError: A field has the wrong type: a certificate that is not an
+            ``x509.Certificate``, a key that is not a private key object,
+            ``ticket_keys`` that is not a TicketKeyRing, a non-int
+            ``ticket_lifetime``, or as for :class:`ClientConfig`.
         ValueError: The chain is empty, the key does not match the leaf or
             is of an unsupported type, no configured suite fits the key, a
-            suite, group or ALPN name is invalid, ``limits`` is not a
+            suite, group or ALPN name is invalid, ``ticket_lifetime`` is out
+            of range, ``limits`` is not a
             :class:`~tlsspec.runtime.limits.Limits`, or the chain is too
             large for a Certificate message (2^24 - 1 bytes).
     """
@@ -205,10 +314,12 @@ class ServerConfig:
     signature_preference: tuple[SignatureScheme, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        _check_limits(self.limits)
-        chain = tuple(self.certificate_chain)
+        _check_common(self)
+        _check_bool("tls13_downgrade_sentinel", self.tls13_downgrade_sentinel)
+        chain = _certificates("certificate_chain", self.certificate_chain, "leaf")
         if not chain:
             raise ValueError("certificate_chain: empty; expected the leaf first")
+        _check_private_key(self.private_key)
         authentication = authentication_of(self.private_key)
         if authentication is None:
             raise ValueError(
@@ -225,10 +336,8 @@ class ServerConfig:
             raise ValueError(
                 f"cipher_suites: none fits a {authentication.name} certificate key"
             )
-        if not 0 <= self.ticket_lifetime <= _UINT32_MAX:
-            raise ValueError(
-                f"ticket_lifetime: {self.ticket_lifetime}, expected a uint32"
-            )
+        _check_ticket_keys(self.ticket_keys)
+        _check_ticket_lifetime(self.ticket_lifetime)
         object.__setattr__(self, "certificate_chain", chain)
         object.__setattr__(self, "cipher_suites", suites)
         object.__setattr__(self, "alpn_protocols", _alpn(self.alpn_protocols))
@@ -257,6 +366,45 @@ def _certificate_message(der: tuple[bytes, ...]) -> bytes:
         raise ValueError(
             f"certificate_chain: does not fit a Certificate message: {error}"
         ) from None
+
+
+def _check_private_key(key: object) -> None:
+    if isinstance(key, _PUBLIC_KEY_CLASSES):
+        raise TypeError(
+            f"private_key: {type(key).__name__} is a public key; expected the "
+            f"leaf's private key"
+        )
+    if not isinstance(key, _PRIVATE_KEY_CLASSES):
+        raise TypeError(
+            f"private_key: expected a private key object, got "
+            f"{type(key).__name__} (parse PEM with "
+            f"serialization.load_pem_private_key)"
+        )
+
+
+def _check_ticket_keys(keys: object) -> None:
+    if keys is None or isinstance(keys, TicketKeyRing):
+        return
+    hint = " (wrap it: TicketKeyRing([key]))" if isinstance(keys, TicketKey) else ""
+    raise TypeError(
+        f"ticket_keys: expected a TicketKeyRing or None, got "
+        f"{type(keys).__name__}{hint}"
+    )
+
+
+def _check_ticket_lifetime(lifetime: object) -> None:
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool):
+        raise TypeError(
+            f"ticket_lifetime: expected an int number of seconds, got "
+            f"{type(lifetime).__name__}"
+        )
+    # RFC 5077 §3.3: a ticket_lifetime_hint of 0 means "unspecified", so a
+    # client would keep offering tickets this server already refuses.
+    if not 1 <= lifetime <= _UINT32_MAX:
+        raise ValueError(
+            f"ticket_lifetime: {lifetime}, expected at least 1 second and at "
+            f"most {_UINT32_MAX} (a uint32)"
+        )
 
 
 def _check_limits(limits: object) -> None:

@@ -154,8 +154,10 @@ def _check_range(
     name: str, value: int, minimum: int, maximum: int | None = _UINT24_MAX
 ) -> None:
     if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" to {maximum}"
-        raise ValueError(f"Limits.{name}: {value}, expected {minimum}{upper}")
+        expected = (
+            f"at least {minimum}" if maximum is None else f"{minimum} to {maximum}"
+        )
+        raise ValueError(f"Limits.{name}: {value}, expected {expected}")
 
 
 #: The limits a config uses unless given others.

@@ -77,8 +77,13 @@ class Session:
             None.  Informational: ALPN is renegotiated on resumption
             (RFC 7301 §3.1).
 
+    ``cipher_suite`` may also be given as its 16-bit code; it is kept as
+    the row of :mod:`~tlsspec.runtime.suites`.
+
     Raises:
-        ValueError: A field is out of range.
+        TypeError: A field has the wrong type.
+        ValueError: A field is out of range, the suite is not implemented,
+            or ``server_name`` is not ASCII.
     """
 
     ticket: bytes = field(repr=False)
@@ -91,6 +96,18 @@ class Session:
     alpn_protocol: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("ticket", "master_secret"):
+            object.__setattr__(self, name, _bytes(name, getattr(self, name)))
+        object.__setattr__(self, "cipher_suite", _suite(self.cipher_suite))
+        if not isinstance(self.extended_master_secret, bool):
+            raise TypeError(
+                f"Session.extended_master_secret: expected a bool, got "
+                f"{type(self.extended_master_secret).__name__}"
+            )
+        _check_int("lifetime", self.lifetime, "a uint32", _UINT32_MAX)
+        _check_int("received_at", self.received_at, "a uint64", _UINT64_MAX)
+        _check_str("server_name", self.server_name)
+        _check_str("alpn_protocol", self.alpn_protocol)
         if not 1 <= len(self.ticket) <= _UINT16_MAX:
             raise ValueError(
                 f"Session.ticket: {len(self.ticket)} bytes, expected 1 to 65535"
@@ -100,11 +117,12 @@ class Session:
                 f"Session.master_secret: {len(self.master_secret)} bytes, "
                 f"expected {MASTER_SECRET_LENGTH}"
             )
-        if not 0 <= self.lifetime <= _UINT32_MAX:
-            raise ValueError(f"Session.lifetime: {self.lifetime}, expected a uint32")
-        if not 0 <= self.received_at <= _UINT64_MAX:
+        if self.server_name is not None and not self.server_name.isascii():
+            # RFC 6066 §3: HostName is ASCII; an IDN travels as its A-label.
             raise ValueError(
-                f"Session.received_at: {self.received_at}, expected a uint64"
+                f"Session.server_name: {self.server_name!r} is not ASCII; "
+                f"expected a host name (an internationalized name as its "
+                f"xn-- A-label)"
             )
         if self.server_name is not None and not 1 <= len(_name(self)) <= _UINT16_MAX:
             raise ValueError("Session.server_name: expected 1 to 65535 bytes or None")
@@ -193,9 +211,16 @@ class Session:
             The session.
 
         Raises:
+            TypeError: ``data`` is not bytes, bytearray or memoryview.
             ValueError: Unknown format, unknown cipher suite, a length that
-                runs past the end, or bytes left over.
+                runs past the end, a server name that is not ASCII, or bytes
+                left over.
         """
+        # bytes() would read an int as that many zero bytes.
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"Session.from_bytes: expected bytes, got {type(data).__name__}"
+            )
         data = bytes(data)
         if len(data) < _FIXED.size:
             raise ValueError(
@@ -216,6 +241,12 @@ class Session:
         alpn = reader.vector("alpn_protocol", 1)
         ticket = reader.vector("ticket", 2)
         reader.finish()
+        try:
+            server_name = name.decode("ascii") if name else None
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"Session.server_name: {name!r} is not ASCII, expected a host name"
+            ) from None
         return cls(
             ticket=ticket,
             master_secret=master,
@@ -223,8 +254,46 @@ class Session:
             extended_master_secret=bool(ems),
             lifetime=lifetime,
             received_at=received_at,
-            server_name=name.decode("ascii") if name else None,
+            server_name=server_name,
             alpn_protocol=alpn.decode("utf-8", "surrogateescape") if alpn else None,
+        )
+
+
+def _bytes(name: str, value: object) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError(f"Session.{name}: expected bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
+def _suite(value: object) -> CipherSuite:
+    if isinstance(value, CipherSuite):
+        return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(
+            f"Session.cipher_suite: expected a CipherSuite or its 16-bit code, "
+            f"got {type(value).__name__}"
+        )
+    suite = SUITES_BY_CODE.get(value)
+    if suite is None:
+        raise ValueError(f"Session.cipher_suite: 0x{value:04X} is not implemented")
+    return suite
+
+
+def _check_int(name: str, value: object, expected: str, maximum: int) -> None:
+    # struct.pack would refuse a float or a str only when the session is
+    # written, far from the mistake.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(
+            f"Session.{name}: expected an int ({expected}), got {type(value).__name__}"
+        )
+    if not 0 <= value <= maximum:
+        raise ValueError(f"Session.{name}: {value}, expected {expected}")
+
+
+def _check_str(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(
+            f"Session.{name}: expected a str or None, got {type(value).__name__}"
         )
 
 

@@ -99,3 +99,94 @@ def test_lifetime_counts_from_reception_and_zero_means_unspecified() -> None:
 def test_refuses_out_of_range_fields(changes: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         _session(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ticket": "abc"}, "Session.ticket: expected bytes, got str"),
+        ({"master_secret": None}, "Session.master_secret: expected bytes, got None"),
+        ({"cipher_suite": "TLS_X"}, "Session.cipher_suite: expected a CipherSuite"),
+        ({"cipher_suite": 49199.0}, "Session.cipher_suite: expected a CipherSuite"),
+        (
+            {"extended_master_secret": "no"},
+            "Session.extended_master_secret: expected a bool",
+        ),
+        (
+            {"lifetime": 1.5},
+            r"Session.lifetime: expected an int \(a uint32\), got float",
+        ),
+        ({"lifetime": "7200"}, "Session.lifetime: expected an int .*, got str"),
+        ({"lifetime": True}, "Session.lifetime: expected an int .*, got bool"),
+        ({"received_at": 1.5}, r"Session.received_at: expected an int \(a uint64\)"),
+        (
+            {"server_name": b"example.com"},
+            "Session.server_name: expected a str or None",
+        ),
+        (
+            {"alpn_protocol": b"h2"},
+            "Session.alpn_protocol: expected a str or None, got bytes",
+        ),
+    ],
+)
+def test_refuses_fields_of_the_wrong_type(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        _session(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"cipher_suite": 0x002F}, "Session.cipher_suite: 0x002F is not implemented"),
+        ({"server_name": "ä.com"}, "Session.server_name: 'ä.com' is not ASCII"),
+        ({"received_at": -1}, "Session.received_at: -1, expected a uint64"),
+        ({"lifetime": 2**32}, "Session.lifetime: 4294967296, expected a uint32"),
+    ],
+)
+def test_refuses_wrong_values_naming_the_field(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        _session(**changes)
+
+
+def test_a_suite_code_is_kept_as_its_table_row() -> None:
+    session = _session(cipher_suite=0xCCA9)
+
+    assert session.cipher_suite is TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+    assert session == _session()
+
+
+def test_byte_like_secrets_are_kept_as_bytes() -> None:
+    session = _session(
+        ticket=bytearray(b"T" * 150), master_secret=memoryview(bytes(range(48)))
+    )
+
+    assert type(session.ticket) is bytes
+    assert type(session.master_secret) is bytes
+    assert Session.from_bytes(session.to_bytes()) == _session()
+
+
+def test_refuses_a_non_ascii_server_name_in_the_encoding() -> None:
+    data = bytearray(_session().to_bytes())
+    # The first byte of server_name, after the fixed part and its length.
+    data[64 + 2] = 0xC3
+
+    with pytest.raises(
+        ValueError, match=r"Session.server_name: b'\\xc3xample.com' is not ASCII"
+    ):
+        Session.from_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("data", [200, None, "abc", [1] * 64])
+def test_from_bytes_refuses_anything_not_bytes_like(data: object) -> None:
+    # bytes(200) would be 200 zero bytes, decoded as a bad format byte.
+    with pytest.raises(TypeError, match=r"Session.from_bytes: expected bytes, got"):
+        Session.from_bytes(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_from_bytes_accepts_bytes_like_input(kind: type) -> None:
+    assert Session.from_bytes(kind(_session().to_bytes())) == _session()
