@@ -85,6 +85,9 @@ _MAX_HOST_NAME: Final = 253
 _HOST_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 # What a ClientHello's extensions may hold in all (extensions<0..2^16-1>).
 _MAX_EXTENSIONS_LENGTH: Final = 0xFFFF
+# More than the ClientHello's extensions other than ALPN and SNI can take:
+# groups, point formats, signature schemes, EtM, EMS, the ticket's header.
+_FIXED_EXTENSIONS_BOUND: Final = 1024
 
 
 @dataclass(slots=True, kw_only=True)
@@ -195,7 +198,7 @@ class ClientConnection(Connection):
             # RFC 7627 §5.4: resuming a session without the extended
             # master secret leaves it open to the triple handshake attack.
             reason = "it has no extended master secret (RFC 7627 §5.4)"
-        elif len(session.ticket) > self._ticket_room():
+        elif not self._ticket_fits(session.ticket):
             # A ticket may be up to 2^16-1 bytes (RFC 5077 §3.3), but the
             # ClientHello's extensions together may not pass that either.
             reason = (
@@ -206,6 +209,20 @@ class ClientConnection(Connection):
             _log.debug("client: not offering the session: %s", reason)
             return None
         return session
+
+    def _ticket_fits(self, ticket: bytes) -> bool:
+        # Encoding the other extensions costs more than a resumed
+        # handshake's codec work elsewhere, so it is done only for a ticket
+        # near the limit: every extension but ALPN and SNI takes well under
+        # _FIXED_EXTENSIONS_BOUND bytes.
+        alpn = sum(len(protocol) + 1 for protocol in self._config.alpn_protocols)
+        name = len(self._server_name or "")
+        if (
+            len(ticket) + alpn + name + _FIXED_EXTENSIONS_BOUND
+            <= _MAX_EXTENSIONS_LENGTH
+        ):
+            return True
+        return len(ticket) <= self._ticket_room()
 
     def _ticket_room(self) -> int:
         # The largest ticket the ClientHello's extensions still hold.
