@@ -75,6 +75,7 @@ RECORD_HEADER_LENGTH: Final = 5
 TLS12_RECORD_VERSION: Final = 0x0303
 # ProtocolVersion is two uint8s.
 _MAX_VERSION: Final = 0xFFFF
+_MAX_BYTE: Final = 0xFF
 
 
 class Severity(enum.Enum):
@@ -119,8 +120,9 @@ ALERT_SEVERITY: Final[Mapping[AlertDescription, Severity]] = MappingProxyType(
         _D.unknown_ca: Severity.ALWAYS_FATAL,
         _D.access_denied: Severity.ALWAYS_FATAL,
         _D.decode_error: Severity.ALWAYS_FATAL,
-        # RFC 5246 gives decrypt_error no level rule, unlike decode_error.
-        _D.decrypt_error: Severity.EITHER,
+        # A Finished or signature that does not verify: "This message is
+        # always fatal."
+        _D.decrypt_error: Severity.ALWAYS_FATAL,
         _D.export_restriction_RESERVED: Severity.RESERVED,
         _D.protocol_version: Severity.ALWAYS_FATAL,
         _D.insufficient_security: Severity.ALWAYS_FATAL,
@@ -168,6 +170,20 @@ def _as_description(value: int) -> AlertDescription | int:
         return value
 
 
+def _require_byte(name: str, value: object) -> None:
+    # Alert levels and descriptions are single bytes on the wire (RFC 5246
+    # §7.2).  ``type() is int`` first: the wire always hands over plain ints.
+    if type(value) is not int and (
+        not isinstance(value, int) or isinstance(value, bool)
+    ):
+        raise TypeError(
+            f"alert {name}: expected an int (one byte), "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if not 0 <= value <= _MAX_BYTE:
+        raise ValueError(f"alert {name}: {value} is not a byte (0 to 255)")
+
+
 class TLSError(Exception):
     """A failure that ends the connection, with the alert that reports it.
 
@@ -175,6 +191,10 @@ class TLSError(Exception):
         description: The alert description; an :class:`AlertDescription`,
             or a plain int for a description received that we do not know.
         level: The alert level; fatal unless stated otherwise.
+
+    Raises:
+        TypeError: ``description`` or ``level`` is not an int.
+        ValueError: ``description`` or ``level`` is not a byte (0 to 255).
     """
 
     def __init__(
@@ -185,10 +205,8 @@ class TLSError(Exception):
         level: AlertLevel = AlertLevel.fatal,
     ) -> None:
         super().__init__(message)
-        if not isinstance(description, int) or isinstance(description, bool):
-            raise TypeError(
-                f"description {description!r}: expected an AlertDescription or int"
-            )
+        _require_byte("description", description)
+        _require_byte("level", level)
         self.description = _as_description(description)
         # A level the peer sent that we do not know stays a plain int, like
         # an unknown description; alert_bytes refuses to send one.
@@ -237,12 +255,17 @@ class RemoteAlert(TLSError):  # noqa: N818 - the name is the project's error mod
 
 def _as_level(level: object) -> AlertLevel:
     # RFC 5246 §7.2: warning(1) and fatal(2) are the only levels to send.
-    if isinstance(level, int) and not isinstance(level, bool):
-        try:
-            return AlertLevel(level)
-        except ValueError:
-            pass
-    raise ValueError(f"alert level {level!r}: expected AlertLevel.warning or fatal")
+    if not isinstance(level, int) or isinstance(level, bool):
+        raise TypeError(
+            f"alert level: expected AlertLevel.warning or fatal, "
+            f"got {type(level).__name__} {level!r}"
+        )
+    try:
+        return AlertLevel(level)
+    except ValueError:
+        raise ValueError(
+            f"alert level {level!r}: expected AlertLevel.warning or fatal"
+        ) from None
 
 
 def _resolve_level(description: AlertDescription, given: object) -> AlertLevel:
@@ -290,6 +313,8 @@ def alert_bytes(
         ``bytes((level, description))``.
 
     Raises:
+        TypeError: ``error_or_description`` is neither a :class:`TLSError`
+            nor a description, or ``level`` is not an int.
         ValueError: The error is a :class:`RemoteAlert` (a fatal alert is
             never answered with another), the description is RESERVED or
             unknown, or the level contradicts RFC 5246 §7.2.2 (e.g. a
@@ -306,8 +331,12 @@ def alert_bytes(
             level = error_or_description.level
     else:
         description = error_or_description
-    if isinstance(description, int) and not isinstance(description, bool):
-        description = _as_description(description)
+    if not isinstance(description, int) or isinstance(description, bool):
+        raise TypeError(
+            f"alert_bytes: expected a TLSError or an AlertDescription, "
+            f"got {type(description).__name__} {description!r}"
+        )
+    description = _as_description(description)
     if not isinstance(description, AlertDescription):
         raise ValueError(f"cannot send unknown alert description {description!r}")
 
@@ -369,7 +398,12 @@ def decode_alert(fragment: bytes) -> tuple[int, AlertDescription | int]:
     Raises:
         LocalProtocolError: unexpected_message when the fragment is not
             exactly two bytes (no coalesced or split alerts, RFC 8446 §5.1).
+        TypeError: ``fragment`` is not bytes, bytearray or memoryview.
     """
+    if not isinstance(fragment, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"decode_alert: expected the record's bytes, got {type(fragment).__name__}"
+        )
     if len(fragment) != ALERT_BODY_LENGTH:
         raise LocalProtocolError(
             f"Alert: record fragment is {len(fragment)} bytes, expected "
@@ -394,17 +428,6 @@ class AlertAction(enum.Enum):
     IGNORE = enum.auto()
 
 
-def _require_int(name: str, value: object) -> None:
-    # ``type() is int`` first: the wire always hands over plain ints.
-    if type(value) is not int and (
-        not isinstance(value, int) or isinstance(value, bool)
-    ):
-        raise TypeError(
-            f"classify_alert: {name} must be an int (the byte received), "
-            f"got {type(value).__name__} {value!r}"
-        )
-
-
 def classify_alert(level: int, description: int) -> AlertAction:
     """Decide what a received alert means (RFC 5246 §7.2).
 
@@ -419,11 +442,12 @@ def classify_alert(level: int, description: int) -> AlertAction:
     Raises:
         TypeError: ``level`` or ``description`` is not an int: a caller's
             mistake, since bytes off the wire are always ints.
+        ValueError: ``level`` or ``description`` is not a byte (0 to 255).
         LocalProtocolError: decode_error when the level is neither warning
             (1) nor fatal (2): RFC 5246 §7.2 defines no other.
     """
-    _require_int("level", level)
-    _require_int("description", description)
+    _require_byte("level", level)
+    _require_byte("description", description)
     if level not in (AlertLevel.warning, AlertLevel.fatal):
         raise LocalProtocolError(
             f"Alert.level: {level} for {_describe(description)}, expected "

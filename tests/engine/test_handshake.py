@@ -317,6 +317,29 @@ def test_fatal_alert_from_peer_is_reported_then_sticky() -> None:
         pair.client.send_application_data(b"anything")
 
 
+def test_warning_level_decrypt_error_still_ends_the_connection() -> None:
+    # RFC 5246 §7.2.2 calls decrypt_error "always fatal", whatever level
+    # the peer wrote on it.
+    identity = make_rsa_identity()
+    server = ServerConnection(server_config(identity))
+    client = ClientConnection(client_config(identity), server_name="localhost")
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    server.data_to_send()
+
+    events = server.receive_data(record(21, b"\x01\x33"))
+
+    assert events == [
+        AlertReceived(
+            level=AlertLevel.warning, description=AlertDescription.decrypt_error
+        ),
+        ConnectionClosed(clean=False),
+    ]
+    assert server.data_to_send() == b""
+    with pytest.raises(RemoteAlert):
+        server.receive_data(b"anything")
+
+
 def test_local_error_is_sticky_and_queues_one_fatal_alert() -> None:
     identity = make_rsa_identity()
     server = ServerConnection(server_config(identity))

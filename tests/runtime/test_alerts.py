@@ -43,7 +43,7 @@ RFC_SEVERITY = {
     "unknown_ca": Severity.ALWAYS_FATAL,
     "access_denied": Severity.ALWAYS_FATAL,
     "decode_error": Severity.ALWAYS_FATAL,
-    "decrypt_error": Severity.EITHER,
+    "decrypt_error": Severity.ALWAYS_FATAL,
     "export_restriction_RESERVED": Severity.RESERVED,
     "protocol_version": Severity.ALWAYS_FATAL,
     "insufficient_security": Severity.ALWAYS_FATAL,
@@ -77,7 +77,6 @@ WARNING_ACTION = {
             "certificate_revoked",
             "certificate_expired",
             "certificate_unknown",
-            "decrypt_error",
             "certificate_unobtainable",
             "unrecognized_name",
             "bad_certificate_status_response",
@@ -266,10 +265,49 @@ def test_alert_bytes_takes_a_plain_int_level_and_description() -> None:
     assert alert_bytes(error, AlertLevel.fatal) == b"\x02\x28"
 
 
-@pytest.mark.parametrize("level", [0, 3, 300, -1, "fatal", True, 2.0])
-def test_alert_bytes_refuses_a_level_that_does_not_exist(level: object) -> None:
+@pytest.mark.parametrize("level", [0, 3, 300, -1])
+def test_alert_bytes_refuses_a_level_that_does_not_exist(level: int) -> None:
     with pytest.raises(ValueError, match="alert level"):
         alert_bytes(AlertDescription.bad_certificate, level)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("level", ["fatal", True, 2.0])
+def test_alert_bytes_refuses_a_level_that_is_not_an_int(level: object) -> None:
+    with pytest.raises(TypeError, match="alert level"):
+        alert_bytes(AlertDescription.bad_certificate, level)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("description", ["decode_error", None, 2.5, b"\x32"])
+def test_alert_bytes_refuses_a_description_that_is_not_an_int(
+    description: object,
+) -> None:
+    with pytest.raises(TypeError, match="alert_bytes: expected a TLSError"):
+        alert_bytes(description)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("description", "level", "field"),
+    [(256, 2, "description"), (-1, 2, "description"), (40, 300, "level")],
+)
+def test_error_refuses_values_that_are_not_bytes(
+    description: int, level: int, field: str
+) -> None:
+    with pytest.raises(ValueError, match=f"alert {field}: .* is not a byte"):
+        LocalProtocolError("x", description, level=level)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("level", "description"), [(1, 256), (256, 0), (1, -1)])
+def test_classify_alert_refuses_values_that_are_not_bytes(
+    level: int, description: int
+) -> None:
+    with pytest.raises(ValueError, match="is not a byte"):
+        classify_alert(level, description)
+
+
+@pytest.mark.parametrize("fragment", ["ab", None, [1, 2]])
+def test_decode_alert_refuses_what_is_not_bytes(fragment: object) -> None:
+    with pytest.raises(TypeError, match="decode_alert: expected the record's bytes"):
+        decode_alert(fragment)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("description", ["decode_error", None, 2.5])
@@ -303,7 +341,8 @@ def test_classify_alert_refuses_values_that_are_not_ints_as_a_caller_error(
     # The wire only ever yields ints, so anything else is a programming
     # error, not a decode_error to send the peer.
     with pytest.raises(
-        TypeError, match=f"^classify_alert: {name} must be an int .*got {type_name} "
+        TypeError,
+        match=rf"^alert {name}: expected an int \(one byte\), got {type_name} ",
     ):
         classify_alert(level, description)  # type: ignore[arg-type]
 
