@@ -220,10 +220,10 @@ class ClientConfig:
         TypeError: A field has the wrong type: an anchor that is not an
             ``x509.Certificate``, one name where a sequence is expected, a
             ``keylog`` that is not a KeyLogWriter, a ``clock`` or
-            ``random`` that is not callable.
-        ValueError: A suite, group or ALPN name is invalid, the ALPN names
-            do not fit one extension, or ``limits`` is not a
+            ``random`` that is not callable, ``limits`` that is not a
             :class:`~tlsspec.runtime.limits.Limits`.
+        ValueError: A suite, group or ALPN name is invalid, or the ALPN
+            names do not fit one extension.
     """
 
     trust_anchors: tuple[x509.Certificate, ...] | None = None
@@ -286,9 +286,8 @@ class ServerConfig:
         ValueError: The chain is empty, the key does not match the leaf or
             is of an unsupported type, no configured suite fits the key, a
             suite, group or ALPN name is invalid, ``ticket_lifetime`` is out
-            of range, ``limits`` is not a
-            :class:`~tlsspec.runtime.limits.Limits`, or the chain is too
-            large for a Certificate message (2^24 - 1 bytes).
+            of range, or the chain is too large for a Certificate message
+            (2^24 - 1 bytes).
     """
 
     certificate_chain: tuple[x509.Certificate, ...]
@@ -409,7 +408,7 @@ def _check_ticket_lifetime(lifetime: object) -> None:
 
 def _check_limits(limits: object) -> None:
     if not isinstance(limits, Limits):
-        raise ValueError(
+        raise TypeError(
             f"limits: {type(limits).__name__}, expected a runtime.limits.Limits"
         )
 

@@ -108,7 +108,8 @@ class Limits:
             non-empty record resets the count.
 
     Raises:
-        ValueError: A limit is not an int or is out of its range.
+        TypeError: A limit is not an int.
+        ValueError: A limit is out of its range.
     """
 
     max_handshake_message: int = DEFAULT_MAX_HANDSHAKE_MESSAGE
@@ -122,7 +123,7 @@ class Limits:
         for item in fields(self):
             value = getattr(self, item.name)
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"Limits.{item.name}: {value!r}, expected an int")
+                raise TypeError(f"Limits.{item.name}: {value!r}, expected an int")
         _check_range("max_handshake_message", self.max_handshake_message, 1)
         _check_range("max_certificate_chain", self.max_certificate_chain, 1)
         # Room for a header and one byte, so reading always makes progress.

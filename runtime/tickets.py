@@ -248,12 +248,21 @@ class TicketKey:
             A new key with a random name.
 
         Raises:
+            TypeError: ``aes_key_length`` is not an int, or ``random`` is
+                not callable.
             ValueError: ``aes_key_length`` is neither 16 nor 32.
         """
+        if type(aes_key_length) is not int:
+            raise TypeError(
+                f"aes_key_length: expected an int (16 or 32), "
+                f"got {type(aes_key_length).__name__}"
+            )
         if aes_key_length not in AES_KEY_LENGTHS:
             raise ValueError(
                 f"aes_key_length must be 16 or 32 bytes, got {aes_key_length}"
             )
+        if not callable(random):
+            raise TypeError(f"random: expected a callable, got {type(random).__name__}")
         return cls(
             name=random(KEY_NAME_LENGTH),
             aes_key=random(aes_key_length),
@@ -434,7 +443,8 @@ class TicketKeyRing:
         random: Source of random bytes for IVs and for :meth:`rotate`.
 
     Raises:
-        TypeError: ``retire_after`` is not a number.
+        TypeError: ``retire_after`` is not a number, or ``clock`` or
+            ``random`` is not callable.
         ValueError: ``retire_after`` is negative or NaN, or two keys share
             a name.
     """
@@ -454,6 +464,11 @@ class TicketKeyRing:
             )
         if not retire_after >= 0:
             raise ValueError(f"retire_after must be >= 0 seconds, got {retire_after}")
+        for name, value in (("clock", clock), ("random", random)):
+            if not callable(value):
+                raise TypeError(
+                    f"{name}: expected a callable, got {type(value).__name__}"
+                )
         self._retire_after = retire_after
         self._clock = clock
         self._random = random
@@ -487,6 +502,8 @@ class TicketKeyRing:
             A ring whose current key is new.
 
         Raises:
+            TypeError: An argument has the wrong type, or ``clock`` or
+                ``random`` is not callable.
             ValueError: ``aes_key_length`` or ``retire_after`` is invalid.
         """
         key = TicketKey.generate(aes_key_length=aes_key_length, random=random)

@@ -681,6 +681,12 @@ def test_generate_rejects_aes_192() -> None:
         TicketKey.generate(aes_key_length=24)
 
 
+@pytest.mark.parametrize("length", ["16", 16.0, True])
+def test_generate_refuses_an_aes_key_length_that_is_not_an_int(length: object) -> None:
+    with pytest.raises(TypeError, match=r"^aes_key_length: expected an int"):
+        TicketKey.generate(aes_key_length=length)  # type: ignore[arg-type]
+
+
 def test_ticket_keys_compare_by_value() -> None:
     key = TicketKey.generate()
     same = TicketKey(name=key.name, aes_key=key.aes_key, hmac_key=key.hmac_key)
@@ -923,6 +929,16 @@ def test_unsealed_repr_hides_the_state(fleet: Fleet) -> None:
 
     assert MASTER_SECRET.hex() not in repr(unsealed)
     assert "renew=False" in repr(unsealed)
+
+
+@pytest.mark.parametrize("name", ["clock", "random"])
+def test_ring_refuses_a_clock_or_random_that_cannot_be_called(name: str) -> None:
+    # Caught when the ring is built, not as an internal_error in the first
+    # handshake that seals a ticket.
+    with pytest.raises(TypeError, match=f"^{name}: expected a callable, got int$"):
+        TicketKeyRing(**{name: 5})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=f"^{name}: expected a callable, got int$"):
+        TicketKeyRing.generate(**{name: 5})  # type: ignore[arg-type]
 
 
 def test_ring_refuses_what_is_not_a_ticket_key() -> None:
