@@ -225,12 +225,12 @@ class RecordReader:
                 f"TLSPlaintext.version: 0x{version:04X}, expected 0x{self.version:04X}",
                 AlertDescription.protocol_version,
             )
-        limit = MAX_PLAINTEXT_LENGTH
+        limit, struct_name = MAX_PLAINTEXT_LENGTH, "TLSPlaintext"
         if self._protection is not None:
-            limit = MAX_CIPHERTEXT_LENGTH
+            limit, struct_name = MAX_CIPHERTEXT_LENGTH, "TLSCiphertext"
         if length > limit:
             raise LocalProtocolError(
-                f"TLSPlaintext.length: {length}, expected at most {limit} "
+                f"{struct_name}.length: {length}, expected at most {limit} "
                 "(RFC 5246 §6.2.1, §6.2.3)",
                 AlertDescription.record_overflow,
             )

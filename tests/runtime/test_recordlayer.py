@@ -279,7 +279,15 @@ def test_bad_header_after_good_records_draws_its_alert(
 def test_plaintext_record_over_2_14_is_a_record_overflow() -> None:
     reader = _reader()
     header = HEADER.pack(CONTENT_HANDSHAKE, TLS12, MAX_PLAINTEXT_LENGTH + 1)
-    _expect_alert(_D.record_overflow, lambda: list(reader.read(header)))
+    error = _expect_alert(_D.record_overflow, lambda: list(reader.read(header)))
+    assert str(error).startswith("TLSPlaintext.length: 16385, expected at most 16384")
+
+
+def test_protected_record_over_2_14_plus_2048_names_the_ciphertext() -> None:
+    reader = _reader(SUITES_BY_CODE[0xC02F])
+    header = HEADER.pack(CONTENT_APPLICATION_DATA, TLS12, MAX_CIPHERTEXT_LENGTH + 1)
+    error = _expect_alert(_D.record_overflow, lambda: list(reader.read(header)))
+    assert str(error).startswith("TLSCiphertext.length: 18433, expected at most 18432")
 
 
 def test_record_longer_than_capacity_is_refused_from_its_header() -> None:
