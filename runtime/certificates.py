@@ -25,12 +25,15 @@ import datetime
 import functools
 import ipaddress
 import logging
+import re
 import ssl
+import warnings
 from collections.abc import Sequence
 from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
 from tlsspec.generated.alert import AlertDescription
@@ -46,6 +49,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _D: Final = AlertDescription
+# One certificate of a PEM bundle (RFC 7468 §2), armour included.
+_PEM_CERTIFICATE: Final = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", re.DOTALL
+)
 # What cryptography raises for bytes that do not decode as a certificate,
 # at load or when a field is first read: ValueError mostly, but a bad
 # version, a repeated extension, an unknown name type or an unknown key
@@ -66,6 +73,12 @@ def load_system_trust_anchors() -> tuple[x509.Certificate, ...]:
     is read, not a hashed CA directory; matters on systems that ship only
     the directory; instead pass ``trust_anchors`` explicitly.
 
+    Each certificate of the bundle is loaded on its own: one that does not
+    parse is skipped with a DEBUG line rather than costing every other
+    anchor, and cryptography's deprecation warnings about a legacy
+    encoding (such as a negative serial number) are logged at DEBUG, not
+    shown to every user of the system bundle.
+
     Returns:
         The certificates, or an empty tuple when no bundle is found, so
         verification then fails closed with ``unknown_ca``.
@@ -76,10 +89,31 @@ def load_system_trust_anchors() -> tuple[x509.Certificate, ...]:
             continue
         try:
             with open(candidate, "rb") as file:
-                return tuple(x509.load_pem_x509_certificates(file.read()))
-        except (OSError, ValueError):
+                bundle = file.read()
+        except OSError:
             _log.debug("cannot read CA bundle %s", candidate)
+            continue
+        anchors = _load_bundle(candidate, bundle)
+        if anchors:
+            return anchors
+        _log.debug("no certificate in CA bundle %s", candidate)
     return ()
+
+
+def _load_bundle(path: str, bundle: bytes) -> tuple[x509.Certificate, ...]:
+    anchors = []
+    for index, block in enumerate(_PEM_CERTIFICATE.findall(bundle)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CryptographyDeprecationWarning)
+            try:
+                anchors.append(x509.load_pem_x509_certificate(block))
+            except ValueError as error:
+                _log.debug(
+                    "CA bundle %s: certificate %d skipped: %s", path, index, error
+                )
+        for warning in caught:
+            _log.debug("CA bundle %s: certificate %d: %s", path, index, warning.message)
+    return tuple(anchors)
 
 
 @functools.lru_cache(maxsize=256)
