@@ -1,4 +1,4 @@
-"""The ``tlsspec`` command: generate, generate --check, parse, parse --records."""
+"""The ``tlsspec`` command: generate, parse, and the options of serve and connect."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.openssl import make_rsa_identity, run_openssl_pair, ssl_context
+from tests.support.openssl import (
+    TlsIdentity,
+    make_rsa_identity,
+    run_openssl_pair,
+    ssl_context,
+)
+from tests.test_net import connect_args, run_tlsspec, tlsspec_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -248,3 +255,45 @@ def test_serve_refuses_a_fifo_as_ticket_key_without_waiting(tmp_path: Path) -> N
         f"tlsspec serve: {fifo}: not a regular file; an nginx session ticket "
         "key file holds 48 or 80 bytes"
     ]
+
+
+def test_connect_help_describes_every_line_of_the_summary() -> None:
+    result = tlsspec("connect", "--help")
+
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for line in (
+        "protocol version",
+        "cipher suite",
+        "whether the session was resumed",
+        "certificate subject",
+        "ALPN protocol",
+        "ticket lifetime",
+    ):
+        assert line in text
+
+
+def test_trace_format_help_says_it_implies_trace() -> None:
+    for command in ("serve", "connect"):
+        result = tlsspec(command, "--help")
+        assert "implies --trace" in " ".join(result.stdout.split())
+
+
+def test_trace_format_alone_prints_the_trace_on_both_sides(
+    rsa_identity: TlsIdentity, tmp_path: Path
+) -> None:
+    pem = rsa_identity.write_pem_files(tmp_path)
+    hello = '"message": "ClientHello"'
+    with tlsspec_server(pem, "--trace-format", "json") as server:
+        client = run_tlsspec(*connect_args(server, pem, "--trace-format", "json"))
+        # The server prints its trace once the handshake completes.
+        deadline = time.monotonic() + 10
+        while hello not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert client.returncode == 0, client.stderr
+    lines = client.stdout.splitlines()
+    assert any(line.startswith("{") and hello in line for line in lines)
+    assert any(
+        line.startswith("{") and hello in line for line in server.output().splitlines()
+    )

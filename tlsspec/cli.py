@@ -137,8 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     con = sub.add_parser(
         "connect",
         help="handshake with a TLS 1.2 server and print a summary",
-        description="Connect to HOST:PORT, handshake, print the suite, "
-        "whether the session was resumed, the certificate subject and the "
+        description="Connect to HOST:PORT, handshake, print the protocol "
+        "version, the cipher suite, whether the session was resumed, the "
+        "certificate subject, the ALPN protocol the server chose and the "
         "ticket lifetime; optionally send TEXT and print the reply; close "
         "with close_notify.",
     )
@@ -185,8 +186,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trace-format",
         choices=("ladder", "json"),
-        default="ladder",
-        help="ladder (default) or json lines",
+        help="ladder (default) or json lines; implies --trace",
     )
     parser.add_argument(
         "--keylog",
@@ -551,6 +551,9 @@ def _network(args: argparse.Namespace) -> int:
     if args.verbose:
         # tlsspec's own decisions only, not asyncio's.
         logging.getLogger("tlsspec").setLevel(logging.DEBUG)
+    # Asking for a trace format is asking for the trace.
+    trace = args.trace or args.trace_format is not None
+    trace_format = args.trace_format or "ladder"
     if args.command == "serve":
         if _port(str(args.port), allow_zero=True) is None:
             print(f"tlsspec serve: port {args.port} is not 0..65535", file=sys.stderr)
@@ -568,8 +571,8 @@ def _network(args: argparse.Namespace) -> int:
                 ticket_lifetime=args.ticket_lifetime,
                 alpn=args.alpn,
                 www=args.www,
-                trace=args.trace,
-                trace_format=args.trace_format,
+                trace=trace,
+                trace_format=trace_format,
                 keylog=args.keylog,
                 max_connections=args.max_connections,
             )
@@ -597,8 +600,8 @@ def _network(args: argparse.Namespace) -> int:
             sess_in=args.sess_in,
             sess_out=args.sess_out,
             send=args.send,
-            trace=args.trace,
-            trace_format=args.trace_format,
+            trace=trace,
+            trace_format=trace_format,
             keylog=args.keylog,
         )
     )

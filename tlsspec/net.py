@@ -12,7 +12,10 @@ import contextlib
 import logging
 import math
 import os
+import re
 import signal
+import socket
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tlsspec.runtime import (
@@ -38,10 +43,11 @@ from tlsspec.runtime.events import (
     NewSession,
 )
 from tlsspec.runtime.keylog import KeyLogWriter
+from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 from tlsspec.trace import CLIENT, SERVER, WireTrace, render_json, render_ladder
 
-__all__ = ["ConnectOptions", "ServeOptions", "connect", "serve"]
+__all__ = ["ConnectOptions", "InputFileError", "ServeOptions", "connect", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +61,22 @@ MAX_CLIENTS = 512
 # Key logs and saved sessions hold secrets: owner only.
 PRIVATE_MODE = 0o600
 LOOP_ERROR_INTERVAL = 5.0
+
+# Input files are read whole, so each has a bound: a device or a huge file
+# named by mistake is refused instead of filling memory.  A certificate
+# chain or a key is a few KiB; the system CA bundle about 220 KiB.
+MAX_PEM_FILE = 2**20
+MAX_CA_FILE = 4 * 2**20
+# The largest Session.to_bytes output (the ClientSession struct in
+# runtime/session.py): format, cipher suite, master secret, EMS flag,
+# lifetime and received_at, then server_name<0..2^16-1>,
+# alpn_protocol<0..2^8-1> and ticket<1..2^16-1> with their length prefixes.
+_SESSION_FIXED = 1 + 2 + MASTER_SECRET_LENGTH + 1 + 4 + 8
+MAX_SESSION_FILE = _SESSION_FIXED + (2 + 2**16 - 1) + (1 + 2**8 - 1) + (2 + 2**16 - 1)
+
+_PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+# PKCS #8 (plain or encrypted) or the traditional RSA and EC forms.
+_PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----")
 
 
 @dataclass
@@ -88,6 +110,93 @@ class ConnectOptions:
     trace_format: str = "ladder"
     keylog: Path | None = None
     out: TextIO = field(default_factory=lambda: sys.stdout)
+
+
+class InputFileError(ValueError):
+    """A file named on the command line cannot be used.
+
+    The message names the option, the path and what the file should hold.
+    """
+
+
+def _read_option_file(path: Path, *, option: str, limit: int, expected: str) -> bytes:
+    # At most `limit` bytes from a regular file; InputFileError otherwise.
+    where = f"{option} {path}"
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+        # writer.  O_NOCTTY: a terminal named by mistake must not become the
+        # controlling one.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise InputFileError(f"{where}: {e.strerror or e}") from None
+    try:
+        # fstat on the open file, not stat on the path, so the file checked
+        # is the file read.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputFileError(f"{where}: not a regular file; expected {expected}")
+        # One byte past the limit tells a too-large file apart without
+        # reading all of it.
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as e:
+        raise InputFileError(f"{where}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise InputFileError(
+            f"{where}: larger than the {limit}-byte limit; expected {expected}"
+        )
+    return data
+
+
+def _load_certificates(
+    path: Path, *, option: str, limit: int
+) -> list[x509.Certificate]:
+    data = _read_option_file(
+        path, option=option, limit=limit, expected="PEM certificates"
+    )
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except ValueError as e:
+        if _PEM_CERTIFICATE not in data:
+            raise InputFileError(
+                f"{option} {path}: no PEM certificate found (expected "
+                f"{_PEM_CERTIFICATE.decode()} blocks)"
+            ) from None
+        raise InputFileError(
+            f"{option} {path}: cannot load the certificates: {e}"
+        ) from None
+
+
+def _load_private_key(path: Path) -> PrivateKeyTypes:
+    data = _read_option_file(
+        path, option="--key", limit=MAX_PEM_FILE, expected="a PEM private key"
+    )
+    try:
+        return load_pem_private_key(data, password=None)
+    except TypeError:
+        # cryptography's TypeError here means a password was needed.
+        raise InputFileError(
+            f"--key {path}: the private key is encrypted (expected an "
+            f"unencrypted PEM private key)"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm) as e:
+        if not _PEM_PRIVATE_KEY.search(data):
+            raise InputFileError(
+                f"--key {path}: no PEM private key found (expected a "
+                f"-----BEGIN PRIVATE KEY----- block, or its RSA or EC form)"
+            ) from None
+        raise InputFileError(
+            f"--key {path}: cannot load the private key: {e}"
+        ) from None
 
 
 def private_file(path: Path | str) -> None:
@@ -128,11 +237,15 @@ def server_config(options: ServeOptions) -> ServerConfig:
     """Build the server's config from PEM files and nginx ticket keys.
 
     Raises:
-        ValueError: A file does not hold what it should.
-        OSError: A file cannot be read.
+        InputFileError: ``--cert`` or ``--key`` cannot be read, is not a
+            regular file, is larger than :data:`MAX_PEM_FILE`, or does not
+            hold what it should; the message names the option and the file.
+        ValueError: A ticket key file is unusable, or the key does not fit
+            the certificate.
+        OSError: A ticket key file or the key log cannot be opened.
     """
-    chain = x509.load_pem_x509_certificates(options.cert.read_bytes())
-    key = load_pem_private_key(options.key.read_bytes(), password=None)
+    chain = _load_certificates(options.cert, option="--cert", limit=MAX_PEM_FILE)
+    key = _load_private_key(options.key)
     if options.ticket_keys:
         # The first key file seals; all of them open until the server
         # stops, as nginx keeps its key files until it reloads.
@@ -338,7 +451,11 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    server = await asyncio.start_server(handle, options.host, options.port)
+    try:
+        server = await asyncio.start_server(handle, options.host, options.port)
+    except socket.gaierror as e:
+        # The resolver's text ("Name or service not known") names nothing.
+        raise OSError(f"--host {options.host}: cannot resolve: {e.strerror}") from None
     port = server.sockets[0].getsockname()[1]
     print(f"tlsspec serve: listening on {options.host}:{port}", file=out, flush=True)
     async with server:
@@ -389,12 +506,14 @@ def client_config(options: ConnectOptions) -> ClientConfig:
     ``SSLKEYLOGFILE`` must not stop TLS from working.
 
     Raises:
-        ValueError: The CA file holds no certificate.
-        OSError: A file cannot be read.
+        InputFileError: ``--cafile`` cannot be read, is not a regular file,
+            is larger than :data:`MAX_CA_FILE`, or holds no certificate.
     """
     anchors = None
     if options.cafile is not None:
-        anchors = x509.load_pem_x509_certificates(options.cafile.read_bytes())
+        anchors = _load_certificates(
+            options.cafile, option="--cafile", limit=MAX_CA_FILE
+        )
     try:
         keylog = _keylog(options.keylog)
     except OSError as e:
@@ -511,22 +630,51 @@ def _print_summary(complete: HandshakeComplete, trace: WireTrace, out: TextIO) -
     print(f"Ticket    : {_ticket_lifetime(trace)}", file=out)
 
 
+def _load_session(path: Path) -> Session:
+    data = _read_option_file(
+        path,
+        option="--sess-in",
+        limit=MAX_SESSION_FILE,
+        expected="a session saved by --sess-out",
+    )
+    try:
+        return Session.from_bytes(data)
+    except ValueError as e:
+        raise InputFileError(
+            f"--sess-in {path}: not a session saved by --sess-out: {e}"
+        ) from None
+
+
 async def _connect(options: ConnectOptions) -> int:
-    out = options.out
     config = client_config(options)
     # The host is the name to verify; an IP literal is checked against the
     # certificate's IP addresses and never sent as SNI (RFC 6066 §3).
     server_name = options.servername or options.host
     session = None
     if options.sess_in is not None:
-        session = Session.from_bytes(options.sess_in.read_bytes())
+        session = _load_session(options.sess_in)
     # The session file is made (owner-only) before connecting, so a path that
     # cannot be written fails first; one made here is removed again if no
-    # ticket comes to fill it.
-    made_sess_out = False
-    if options.sess_out is not None:
-        made_sess_out = not options.sess_out.exists()
-        private_file(options.sess_out)
+    # session comes to fill it, however the connection ends.
+    if options.sess_out is None or options.sess_out.exists():
+        return await _converse(options, config, server_name, session)
+    private_file(options.sess_out)
+    try:
+        return await _converse(options, config, server_name, session)
+    finally:
+        with contextlib.suppress(OSError):
+            if options.sess_out.stat().st_size == 0:
+                options.sess_out.unlink()
+
+
+async def _converse(
+    options: ConnectOptions,
+    config: ClientConfig,
+    server_name: str,
+    session: Session | None,
+) -> int:
+    # Connect, handshake, send the line and close, printing as we go.
+    out = options.out
     conn = ClientConnection(config, server_name=server_name, session=session)
     trace = WireTrace()
     state = _ClientState()
@@ -576,8 +724,6 @@ async def _connect(options: ConnectOptions) -> int:
         if options.sess_out is not None:
             if state.session is None:
                 print("tlsspec connect: the server issued no ticket", file=sys.stderr)
-                if made_sess_out:
-                    options.sess_out.unlink(missing_ok=True)
             else:
                 options.sess_out.write_bytes(state.session.to_bytes())
         if state.fatal is not None:
