@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.constant_time import bytes_eq
 from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
 from tlsspec.runtime.suites import SUITES_BY_CODE, CipherSuite
 
-__all__ = ["SESSION_FORMAT", "Session"]
+__all__ = ["MAX_SESSION_BYTES", "SESSION_FORMAT", "Session"]
 
 #: The version byte :meth:`Session.to_bytes` writes first.
 SESSION_FORMAT: Final = 1
@@ -55,6 +55,13 @@ _UINT32_MAX: Final = 2**32 - 1
 _UINT64_MAX: Final = 2**64 - 1
 # RFC 5077 §3.3: ticket_lifetime_hint 0 means "unspecified".
 _LIFETIME_UNSPECIFIED: Final = 0
+
+#: The most bytes :meth:`Session.to_bytes` can write: the fixed part, then
+#: server_name, alpn_protocol and ticket at their largest with their length
+#: prefixes.  A reader can refuse a longer file without parsing it.
+MAX_SESSION_BYTES: Final = (
+    _FIXED.size + (2 + _UINT16_MAX) + (1 + _UINT8_MAX) + (2 + _UINT16_MAX)
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

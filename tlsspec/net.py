@@ -43,7 +43,7 @@ from tlsspec.runtime.events import (
     NewSession,
 )
 from tlsspec.runtime.keylog import KeyLogWriter
-from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
+from tlsspec.runtime.session import MAX_SESSION_BYTES
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 from tlsspec.trace import CLIENT, SERVER, WireTrace, render_json, render_ladder
 
@@ -67,12 +67,8 @@ LOOP_ERROR_INTERVAL = 5.0
 # chain or a key is a few KiB; the system CA bundle about 220 KiB.
 MAX_PEM_FILE = 2**20
 MAX_CA_FILE = 4 * 2**20
-# The largest Session.to_bytes output (the ClientSession struct in
-# runtime/session.py): format, cipher suite, master secret, EMS flag,
-# lifetime and received_at, then server_name<0..2^16-1>,
-# alpn_protocol<0..2^8-1> and ticket<1..2^16-1> with their length prefixes.
-_SESSION_FIXED = 1 + 2 + MASTER_SECRET_LENGTH + 1 + 4 + 8
-MAX_SESSION_FILE = _SESSION_FIXED + (2 + 2**16 - 1) + (1 + 2**8 - 1) + (2 + 2**16 - 1)
+# The largest session --sess-out can have written.
+MAX_SESSION_FILE = MAX_SESSION_BYTES
 
 _PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 # PKCS #8 (plain or encrypted) or the traditional RSA and EC forms.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tlsspec.runtime import Session
-from tlsspec.runtime.session import SESSION_FORMAT
+from tlsspec.runtime.session import MAX_SESSION_BYTES, SESSION_FORMAT
 from tlsspec.runtime.suites import (
     TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
@@ -190,3 +190,17 @@ def test_from_bytes_refuses_anything_not_bytes_like(data: object) -> None:
 @pytest.mark.parametrize("kind", [bytearray, memoryview])
 def test_from_bytes_accepts_bytes_like_input(kind: type) -> None:
     assert Session.from_bytes(kind(_session().to_bytes())) == _session()
+
+
+def test_the_largest_session_is_exactly_the_advertised_bound() -> None:
+    largest = Session(
+        ticket=b"t" * (2**16 - 1),
+        master_secret=b"m" * 48,
+        cipher_suite=0xC02F,
+        extended_master_secret=True,
+        lifetime=2**32 - 1,
+        received_at=2**64 - 1,
+        server_name="a" * (2**16 - 1),
+        alpn_protocol="p" * 255,
+    )
+    assert len(largest.to_bytes()) == MAX_SESSION_BYTES == 131394
