@@ -237,8 +237,8 @@ def test_serve_refuses_a_device_as_ticket_key_in_one_line(tmp_path: Path) -> Non
 
     assert result.returncode == 2
     assert result.stderr == (
-        "tlsspec serve: /dev/null: not a regular file; an nginx session ticket "
-        "key file holds 48 or 80 bytes\n"
+        "tlsspec serve: --ticket-key /dev/null: not a regular file; an nginx "
+        "session ticket key file holds 48 or 80 bytes\n"
     )
 
 
@@ -252,8 +252,8 @@ def test_serve_refuses_a_fifo_as_ticket_key_without_waiting(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        f"tlsspec serve: {fifo}: not a regular file; an nginx session ticket "
-        "key file holds 48 or 80 bytes"
+        f"tlsspec serve: --ticket-key {fifo}: not a regular file; an nginx "
+        "session ticket key file holds 48 or 80 bytes"
     ]
 
 

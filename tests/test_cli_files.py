@@ -285,3 +285,53 @@ def test_a_session_file_that_existed_is_left_as_it_was(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert sess_out.read_bytes() == b"an older session"
+
+
+def test_a_key_that_does_not_match_the_certificate_names_both_files(
+    pem: PemFiles, ecdsa_identity: TlsIdentity, tmp_path: Path
+) -> None:
+    other = tmp_path / "other-key.pem"
+    other.write_bytes(ecdsa_identity.key_pem)
+
+    result = tlsspec("serve", "--cert", str(pem.cert), "--key", str(other))
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec serve: --cert {pem.cert} with --key {other}: "
+        "private_key: does not match the leaf certificate\n"
+    )
+
+
+def test_a_missing_ticket_key_file_names_the_option(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.key"
+
+    result = tlsspec(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key),
+        "--ticket-key", str(missing),
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec serve: --ticket-key {missing}: No such file or directory\n"
+    )
+
+
+def test_a_ticket_key_file_of_the_wrong_size_names_the_option(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    short = tmp_path / "short.key"
+    short.write_bytes(bytes(20))
+
+    result = tlsspec(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key),
+        "--ticket-key", str(short),
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec serve: --ticket-key {short}: nginx session ticket key is 20 "
+        "bytes; expected 48 (name, AES-128 key, HMAC key) or 80 (name, HMAC "
+        "key, AES-256 key)\n"
+    )

@@ -71,6 +71,8 @@ MAX_CA_FILE = 4 * 2**20
 MAX_SESSION_FILE = MAX_SESSION_BYTES
 
 _PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+# The ServerConfig fields read from --cert and --key.
+_FILE_FIELDS = ("certificate_chain", "private_key")
 # PKCS #8 (plain or encrypted) or the traditional RSA and EC forms.
 _PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----")
 
@@ -246,19 +248,39 @@ def server_config(options: ServeOptions) -> ServerConfig:
         # The first key file seals; all of them open until the server
         # stops, as nginx keeps its key files until it reloads.
         ring = TicketKeyRing(
-            [TicketKey.from_nginx_file(p) for p in options.ticket_keys],
+            [_load_ticket_key(p) for p in options.ticket_keys],
             retire_after=math.inf,
         )
     else:
         ring = TicketKeyRing.generate()
-    return ServerConfig(
-        chain,
-        key,  # type: ignore[arg-type]
-        ticket_keys=ring,
-        ticket_lifetime=options.ticket_lifetime,
-        alpn_protocols=tuple(options.alpn),
-        keylog=_keylog(options.keylog),
-    )
+    try:
+        return ServerConfig(
+            chain,
+            key,  # type: ignore[arg-type]
+            ticket_keys=ring,
+            ticket_lifetime=options.ticket_lifetime,
+            alpn_protocols=tuple(options.alpn),
+            keylog=_keylog(options.keylog),
+        )
+    except ValueError as e:
+        # The config names its fields; for the chain and the key the user
+        # knows the files they came from.
+        if not str(e).startswith(_FILE_FIELDS):
+            raise
+        raise InputFileError(
+            f"--cert {options.cert} with --key {options.key}: {e}"
+        ) from None
+
+
+def _load_ticket_key(path: Path) -> TicketKey:
+    # The loader's messages start with the path; a missing file's OSError
+    # names nothing, so both are put under the option here.
+    try:
+        return TicketKey.from_nginx_file(path)
+    except OSError as e:
+        raise InputFileError(f"--ticket-key {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise InputFileError(f"--ticket-key {e}") from None
 
 
 def _www_body(complete: HandshakeComplete) -> bytes:
