@@ -302,36 +302,29 @@ def test_a_key_that_does_not_match_the_certificate_names_both_files(
     )
 
 
-def test_a_missing_ticket_key_file_names_the_option(
-    pem: PemFiles, tmp_path: Path
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        (None, "No such file or directory"),
+        (
+            bytes(20),
+            "nginx session ticket key is 20 bytes; expected 48 (name, AES-128 "
+            "key, HMAC key) or 80 (name, HMAC key, AES-256 key)",
+        ),
+    ],
+    ids=["missing", "20-bytes"],
+)
+def test_a_ticket_key_file_error_names_the_option(
+    content: bytes | None, text: str, pem: PemFiles, tmp_path: Path
 ) -> None:
-    missing = tmp_path / "missing.key"
+    key_file = tmp_path / "ticket.key"
+    if content is not None:
+        key_file.write_bytes(content)
 
     result = tlsspec(
         "serve", "--cert", str(pem.cert), "--key", str(pem.key),
-        "--ticket-key", str(missing),
+        "--ticket-key", str(key_file),
     )  # fmt: skip
 
     assert result.returncode == 2
-    assert result.stderr == (
-        f"tlsspec serve: --ticket-key {missing}: No such file or directory\n"
-    )
-
-
-def test_a_ticket_key_file_of_the_wrong_size_names_the_option(
-    pem: PemFiles, tmp_path: Path
-) -> None:
-    short = tmp_path / "short.key"
-    short.write_bytes(bytes(20))
-
-    result = tlsspec(
-        "serve", "--cert", str(pem.cert), "--key", str(pem.key),
-        "--ticket-key", str(short),
-    )  # fmt: skip
-
-    assert result.returncode == 2
-    assert result.stderr == (
-        f"tlsspec serve: --ticket-key {short}: nginx session ticket key is 20 "
-        "bytes; expected 48 (name, AES-128 key, HMAC key) or 80 (name, HMAC "
-        "key, AES-256 key)\n"
-    )
+    assert result.stderr == f"tlsspec serve: --ticket-key {key_file}: {text}\n"
