@@ -409,7 +409,7 @@ def _check_ticket_lifetime(lifetime: object) -> None:
 def _check_limits(limits: object) -> None:
     if not isinstance(limits, Limits):
         raise TypeError(
-            f"limits: {type(limits).__name__}, expected a runtime.limits.Limits"
+            f"limits: {type(limits).__name__}, expected a tlsspec.runtime.limits.Limits"
         )
 
 

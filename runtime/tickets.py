@@ -443,8 +443,9 @@ class TicketKeyRing:
         random: Source of random bytes for IVs and for :meth:`rotate`.
 
     Raises:
-        TypeError: ``retire_after`` is not a number, or ``clock`` or
-            ``random`` is not callable.
+        TypeError: ``keys`` is not an iterable of TicketKey,
+            ``retire_after`` is not a number, or ``clock`` or ``random`` is
+            not callable.
         ValueError: ``retire_after`` is negative or NaN, or two keys share
             a name.
     """
@@ -478,6 +479,10 @@ class TicketKeyRing:
         self._slots: dict[bytes, _Slot] = {}
         self._current: _Slot | None = None
         self._write_lock = threading.Lock()
+        if isinstance(keys, TicketKey | bytes | str) or not isinstance(keys, Iterable):
+            raise TypeError(
+                f"keys: expected an iterable of TicketKey, got {type(keys).__name__}"
+            )
         for key in keys:
             self.add(key)
 

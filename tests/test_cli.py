@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -294,6 +295,12 @@ def test_trace_format_alone_prints_the_trace_on_both_sides(
     assert client.returncode == 0, client.stderr
     lines = client.stdout.splitlines()
     assert any(line.startswith("{") and hello in line for line in lines)
-    assert any(
-        line.startswith("{") and hello in line for line in server.output().splitlines()
-    )
+    # The server's trace is pure JSON lines, each naming the connection.
+    served = [
+        json.loads(line) for line in server.output().splitlines() if line[:1] == "{"
+    ]
+    assert served[0]["message"] == "ClientHello"
+    assert served[0]["sender"] == "client"
+    assert {entry["peer"] for entry in served} == {served[0]["peer"]}
+    assert served[0]["peer"].startswith("127.0.0.1:")
+    assert not [line for line in server.output().splitlines() if line[:3] == "-- "]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.support.openssl import PemFiles, TlsIdentity
 from tlsspec import net
@@ -298,7 +299,7 @@ def test_a_key_that_does_not_match_the_certificate_names_both_files(
     assert result.returncode == 2
     assert result.stderr == (
         f"tlsspec serve: --cert {pem.cert} with --key {other}: "
-        "private_key: does not match the leaf certificate\n"
+        "does not match the leaf certificate\n"
     )
 
 
@@ -328,3 +329,82 @@ def test_a_ticket_key_file_error_names_the_option(
 
     assert result.returncode == 2
     assert result.stderr == f"tlsspec serve: --ticket-key {key_file}: {text}\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_sess_out_that_cannot_take_a_session_is_refused_before_connecting(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    cases = [
+        (fifo, "not a regular file; expected a file to save the session in"),
+        (tmp_path, "not a regular file; expected a file to save the session in"),
+        (tmp_path / "no" / "s.bin", f"no directory {tmp_path / 'no'}"),
+    ]
+    for path, text in cases:
+        # NOWHERE is never reached: the check comes first.
+        result = tlsspec("connect", NOWHERE, "--insecure", "--sess-out", str(path))
+
+        assert result.returncode == 2
+        assert result.stderr == f"tlsspec connect: --sess-out {path}: {text}\n"
+
+
+def test_two_ticket_key_files_with_one_key_name_are_named(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a.key", tmp_path / "b.key"
+    first.write_bytes(bytes(range(48)))
+    second.write_bytes(bytes(range(48)))
+
+    result = tlsspec(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key),
+        "--ticket-key", str(first), "--ticket-key", str(second),
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec serve: --ticket-key {second}: holds the same key name as "
+        f"{first} ({bytes(range(16)).hex()})\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "text"),
+    [
+        (
+            ["--ticket-lifetime", "0"],
+            "--ticket-lifetime: 0, expected at least 1 second and at most "
+            "4294967295 (a uint32)",
+        ),
+        (["--alpn", ""], "--alpn: '' is 0 bytes, expected 1 to 255 (RFC 7301 §3.1)"),
+    ],
+    ids=["ticket-lifetime", "alpn"],
+)
+def test_serve_config_errors_name_the_option(
+    extra: list[str], text: str, pem: PemFiles
+) -> None:
+    result = tlsspec(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key), "--port", "0", *extra
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == f"tlsspec serve: {text}\n"
+
+
+def test_a_key_of_an_unsupported_type_names_the_key_file(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    ed25519 = tmp_path / "ed25519.pem"
+    ed25519.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    result = tlsspec("serve", "--cert", str(pem.cert), "--key", str(ed25519))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"tlsspec serve: --key {ed25519}: expected ")

@@ -436,6 +436,9 @@ def test_key_log_and_saved_sessions_are_private_files(
 ) -> None:
     keylog = tmp_path / "keys.log"
     session = tmp_path / "session.bin"
+    # An older session file readable by anyone is replaced by a private one.
+    session.write_bytes(b"older")
+    session.chmod(0o644)
     with tlsspec_server(pem) as server:
         result = run_tlsspec(
             *connect_args(
@@ -445,6 +448,10 @@ def test_key_log_and_saved_sessions_are_private_files(
     assert result.returncode == 0, result.stderr
     assert keylog.stat().st_mode & 0o777 == 0o600
     assert session.stat().st_mode & 0o777 == 0o600
+    assert Session.from_bytes(session.read_bytes()).server_name == SERVER_NAME
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["cert.pem", "key.pem", "ca.pem", "keys.log", "session.bin"]
+    )
 
 
 def test_an_unwritable_key_log_stops_serve_but_not_connect(
@@ -463,12 +470,54 @@ def test_an_unwritable_key_log_stops_serve_but_not_connect(
         str(missing),
     )
     assert refused.returncode == 2
-    assert "No such file or directory" in refused.stderr
+    assert refused.stderr == (
+        f"tlsspec serve: --keylog {missing}: No such file or directory\n"
+    )
     with tlsspec_server(pem) as server:
         env = {**os.environ, "SSLKEYLOGFILE": str(missing)}
         result = run_tlsspec(*connect_args(server, pem), env=env)
     assert result.returncode == 0, result.stderr
-    assert "no key log" in result.stderr
+    assert (
+        f"tlsspec connect: no key log: SSLKEYLOGFILE={missing}: "
+        "No such file or directory\n"
+    ) in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_as_key_log_is_refused_without_waiting(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "keys.fifo"
+    os.mkfifo(fifo)
+    refused = run_tlsspec(
+        "serve", "--cert", str(pem.cert), "--key", str(pem.key),
+        "--port", "0", "--keylog", str(fifo),
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr == (f"tlsspec serve: --keylog {fifo}: not a regular file\n")
+
+
+def test_connect_interrupted_says_so_without_a_traceback(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    # A listener that never answers: the handshake waits until SIGINT.
+    session = tmp_path / "session.bin"
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        command = [
+            sys.executable, "-m", "tlsspec", "connect", f"127.0.0.1:{port}",
+            "--insecure", "--sess-out", str(session),
+        ]  # fmt: skip
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process:
+            peer, _ = silent.accept()
+            with peer:
+                process.send_signal(signal.SIGINT)
+                _, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 130
+    assert stderr == "tlsspec connect: interrupted\n"
+    assert not session.exists()
 
 
 def test_a_flood_of_warning_alerts_is_logged_once(pem: PemFiles) -> None:

@@ -17,6 +17,7 @@ import signal
 import socket
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,6 @@ KEYLOG_ENV = "SSLKEYLOGFILE"
 HANDSHAKE_TIMEOUT = 30.0
 MAX_CLIENTS = 512
 # Key logs and saved sessions hold secrets: owner only.
-PRIVATE_MODE = 0o600
 LOOP_ERROR_INTERVAL = 5.0
 
 # Input files are read whole, so each has a bound: a device or a huge file
@@ -71,8 +71,6 @@ MAX_CA_FILE = 4 * 2**20
 MAX_SESSION_FILE = MAX_SESSION_BYTES
 
 _PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
-# The ServerConfig fields read from --cert and --key.
-_FILE_FIELDS = ("certificate_chain", "private_key")
 # PKCS #8 (plain or encrypted) or the traditional RSA and EC forms.
 _PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----")
 
@@ -197,33 +195,38 @@ def _load_private_key(path: Path) -> PrivateKeyTypes:
         ) from None
 
 
-def private_file(path: Path | str) -> None:
-    """Create ``path`` readable by its owner only, if it does not exist.
-
-    Raises:
-        OSError: The file cannot be created or opened for appending.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
-    os.close(fd)
-
-
 def _keylog(path: Path | None) -> KeyLogWriter | None:
     """The key log writer asked for, checked before any handshake.
 
     Raises:
-        OSError: The key log file cannot be written.
+        OSError: The key log file cannot be written or is not a regular
+            file; the message names ``--keylog`` or the environment
+            variable, and the path.
     """
-    target = path or os.environ.get(KEYLOG_ENV)
+    source = "--keylog"
+    target: str | Path | None = path
+    if not target:
+        source, target = f"{KEYLOG_ENV}=", os.environ.get(KEYLOG_ENV)
     if not target:
         return None
-    private_file(target)
-    return KeyLogWriter(str(target))
+    # The writer creates the file readable by its owner only.
+    try:
+        return KeyLogWriter(str(target))
+    except OSError as e:
+        space = "" if source.endswith("=") else " "
+        raise OSError(f"{source}{space}{target}: {e.strerror or e}") from None
 
 
-def _print_trace(trace: WireTrace, fmt: str, out: TextIO) -> None:
+def _print_trace(
+    trace: WireTrace, fmt: str, out: TextIO, peer: str | None = None
+) -> None:
+    # JSON lines stay pure JSON: the peer, if any, goes into each object.
     if fmt == "json":
-        print(render_json(trace.entries), file=out)
+        context = {"peer": peer} if peer is not None else None
+        print(render_json(trace.entries, context=context), file=out)
     else:
+        if peer is not None:
+            print(f"-- {peer}", file=out)
         print(render_ladder(trace.entries), file=out)
     out.flush()
 
@@ -248,11 +251,11 @@ def server_config(options: ServeOptions) -> ServerConfig:
         # The first key file seals; all of them open until the server
         # stops, as nginx keeps its key files until it reloads.
         ring = TicketKeyRing(
-            [_load_ticket_key(p) for p in options.ticket_keys],
-            retire_after=math.inf,
+            _load_ticket_keys(options.ticket_keys), retire_after=math.inf
         )
     else:
         ring = TicketKeyRing.generate()
+    keylog = _keylog(options.keylog)
     try:
         return ServerConfig(
             chain,
@@ -260,27 +263,49 @@ def server_config(options: ServeOptions) -> ServerConfig:
             ticket_keys=ring,
             ticket_lifetime=options.ticket_lifetime,
             alpn_protocols=tuple(options.alpn),
-            keylog=_keylog(options.keylog),
+            keylog=keylog,
         )
     except ValueError as e:
-        # The config names its fields; for the chain and the key the user
-        # knows the files they came from.
-        if not str(e).startswith(_FILE_FIELDS):
-            raise
-        raise InputFileError(
-            f"--cert {options.cert} with --key {options.key}: {e}"
-        ) from None
+        raise InputFileError(_as_option_error(e, options)) from None
 
 
-def _load_ticket_key(path: Path) -> TicketKey:
+def _as_option_error(error: ValueError, options: ServeOptions) -> str:
+    # The config names its fields; the user knows the options and files
+    # the values came from.
+    message = str(error)
+    field, _, rest = message.partition(": ")
+    if field == "private_key" and "does not match" in rest:
+        return f"--cert {options.cert} with --key {options.key}: {rest}"
+    where = {
+        "private_key": f"--key {options.key}",
+        "certificate_chain": f"--cert {options.cert}",
+        "ticket_lifetime": "--ticket-lifetime",
+        "alpn_protocols": "--alpn",
+    }.get(field)
+    return f"{where}: {rest}" if where else message
+
+
+def _load_ticket_keys(paths: Sequence[Path]) -> list[TicketKey]:
     # The loader's messages start with the path; a missing file's OSError
-    # names nothing, so both are put under the option here.
-    try:
-        return TicketKey.from_nginx_file(path)
-    except OSError as e:
-        raise InputFileError(f"--ticket-key {path}: {e.strerror or e}") from None
-    except ValueError as e:
-        raise InputFileError(f"--ticket-key {e}") from None
+    # names nothing, so both are put under the option here.  Two files
+    # holding one key name would make the ring refuse without naming them.
+    keys: list[TicketKey] = []
+    first_with_name: dict[bytes, Path] = {}
+    for path in paths:
+        try:
+            key = TicketKey.from_nginx_file(path)
+        except OSError as e:
+            raise InputFileError(f"--ticket-key {path}: {e.strerror or e}") from None
+        except ValueError as e:
+            raise InputFileError(f"--ticket-key {e}") from None
+        if key.name in first_with_name:
+            raise InputFileError(
+                f"--ticket-key {path}: holds the same key name as "
+                f"{first_with_name[key.name]} ({key.name.hex()})"
+            )
+        first_with_name[key.name] = path
+        keys.append(key)
+    return keys
 
 
 def _www_body(complete: HandshakeComplete) -> bytes:
@@ -413,8 +438,7 @@ class _ServerSession:
 
     def print_trace(self) -> None:
         self.traced = True
-        print(f"-- {self.peer}", file=sys.stdout)
-        _print_trace(self.trace, self.options.trace_format, sys.stdout)
+        _print_trace(self.trace, self.options.trace_format, sys.stdout, self.peer)
 
 
 def _quiet_exception_handler() -> Callable[
@@ -671,18 +695,52 @@ async def _connect(options: ConnectOptions) -> int:
     session = None
     if options.sess_in is not None:
         session = _load_session(options.sess_in)
-    # The session file is made (owner-only) before connecting, so a path that
-    # cannot be written fails first; one made here is removed again if no
-    # session comes to fill it, however the connection ends.
-    if options.sess_out is None or options.sess_out.exists():
-        return await _converse(options, config, server_name, session)
-    private_file(options.sess_out)
+    if options.sess_out is not None:
+        # A path that cannot take the session fails before connecting; the
+        # file itself is written only once there is a session to put in it.
+        _check_sess_out(options.sess_out)
+    return await _converse(options, config, server_name, session)
+
+
+def _check_sess_out(path: Path) -> None:
+    where = f"--sess-out {path}"
     try:
-        return await _converse(options, config, server_name, session)
-    finally:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        parent = path.resolve().parent
+        if not parent.is_dir():
+            raise InputFileError(f"{where}: no directory {parent}") from None
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputFileError(f"{where}: cannot create files in {parent}") from None
+        return
+    except OSError as e:
+        raise InputFileError(f"{where}: {e.strerror or e}") from None
+    if not stat.S_ISREG(mode):
+        raise InputFileError(
+            f"{where}: not a regular file; expected a file to save the session in"
+        )
+    if not os.access(path, os.W_OK):
+        raise InputFileError(f"{where}: not writable")
+
+
+def _save_session(path: Path, data: bytes) -> None:
+    # Written to a private temporary file beside the target, then renamed
+    # over it: the file is owner-only even when it existed before, and a
+    # reader never sees half a session.
+    target = path.resolve()
+    fd, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except OSError as e:
         with contextlib.suppress(OSError):
-            if options.sess_out.stat().st_size == 0:
-                options.sess_out.unlink()
+            os.unlink(temporary)
+        raise InputFileError(
+            f"--sess-out {path}: cannot save the session: {e.strerror or e}"
+        ) from None
 
 
 async def _converse(
@@ -743,7 +801,7 @@ async def _converse(
             if state.session is None:
                 print("tlsspec connect: the server issued no ticket", file=sys.stderr)
             else:
-                options.sess_out.write_bytes(state.session.to_bytes())
+                _save_session(options.sess_out, state.session.to_bytes())
         if state.fatal is not None:
             raise ConnectError(f"the server sent {_alert_name(state.fatal)}")
         return 0
@@ -765,6 +823,9 @@ def connect(options: ConnectOptions) -> int:
     """
     try:
         return asyncio.run(_connect(options))
+    except KeyboardInterrupt:
+        print("tlsspec connect: interrupted", file=sys.stderr)
+        return 130
     except TLSError as e:
         alert = getattr(e.description, "name", e.description)
         print(

@@ -12,7 +12,7 @@ Finished). :func:`render_ladder` draws the flow in the style of RFC 5077
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,11 +270,23 @@ def render_ladder(entries: Iterable[TraceEntry], *, details: bool = True) -> str
     return "\n".join(lines)
 
 
-def render_json(entries: Iterable[TraceEntry]) -> str:
-    """One JSON object per message: sender, name, key fields."""
+def render_json(
+    entries: Iterable[TraceEntry], *, context: Mapping[str, str] | None = None
+) -> str:
+    """One JSON object per message: sender, name, key fields.
+
+    Args:
+        entries: The messages, in the order they crossed.
+        context: Fields repeated in every object, such as the peer's
+            address when one output carries several connections.
+
+    Returns:
+        JSON lines, one per message.
+    """
+    shared = dict(context or {})
     return "\n".join(
         json.dumps(
-            {"sender": e.sender, "message": e.name, **e.summary},
+            {**shared, "sender": e.sender, "message": e.name, **e.summary},
             sort_keys=True,
             default=str,
         )

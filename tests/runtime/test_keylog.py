@@ -33,6 +33,29 @@ def test_path_in_a_missing_directory_raises_os_error_at_construction(
         KeyLogWriter(tmp_path / "absent" / "keys.log")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("reader", [False, True], ids=["no-reader", "reader"])
+def test_a_fifo_is_refused_at_construction_without_waiting(
+    tmp_path: Path, reader: bool
+) -> None:
+    # Opening a FIFO for writing would wait for a reader; a key log is a
+    # regular file or nothing.
+    fifo = tmp_path / "keylog"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if reader else None
+    try:
+        with pytest.raises(OSError, match="not a regular file"):
+            KeyLogWriter(fifo)
+    finally:
+        if held is not None:
+            os.close(held)
+
+
+def test_a_device_is_refused_at_construction() -> None:
+    with pytest.raises(OSError, match="not a regular file: '/dev/null'"):
+        KeyLogWriter("/dev/null")
+
+
 def test_closed_stream_is_refused_at_construction() -> None:
     stream = io.StringIO()
     stream.close()

@@ -941,6 +941,12 @@ def test_ring_refuses_a_clock_or_random_that_cannot_be_called(name: str) -> None
         TicketKeyRing.generate(**{name: 5})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("keys", [5, b"x" * 48, None])
+def test_ring_refuses_keys_that_are_not_an_iterable_of_keys(keys: object) -> None:
+    with pytest.raises(TypeError, match=r"^keys: expected an iterable of TicketKey"):
+        TicketKeyRing(keys)  # type: ignore[arg-type]
+
+
 def test_ring_refuses_what_is_not_a_ticket_key() -> None:
     with pytest.raises(TypeError, match="TicketKey"):
         TicketKeyRing([b"x" * 48])  # type: ignore[list-item]
