@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +103,11 @@ def test_generate_check_names_stale_missing_and_extra_modules(tmp_path: Path) ->
     assert f"extra: {out / 'old.py'}" in result.stderr
     assert "mine.py" not in result.stderr
     assert not (out / "ccs.py").exists()
+    # The hint repeats the folders given, not the defaults.
+    assert result.stderr.endswith(
+        f"tlsspec: {out} is out of date; run 'tlsspec generate "
+        f"{ROOT / 'specs'} -o {out}'\n"
+    )
 
 
 def test_generate_removes_modules_no_spec_makes(tmp_path: Path) -> None:
@@ -222,6 +228,84 @@ def test_unknown_type_is_refused() -> None:
     result = tlsspec("parse", "NoSuchType", "--hex", stdin=b"00")
     assert result.returncode == 2
     assert "no type 'NoSuchType'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["Alert", "--hex"], b"023", "--hex: 3 hex digits; bytes need pairs"),
+        (["Alert", "--hex"], b"02 zz", "--hex: 'z' is not a hex digit"),
+        (
+            ["Alert", "--hex", "--param", "foo=1"],
+            b"0233",
+            "--param foo: Alert takes no such parameter (it takes: none)",
+        ),
+        (
+            ["Finished", "--hex", "--param", "verify_data_length=abc"],
+            b"00" * 12,
+            "--param verify_data_length=abc: expected a non-negative integer",
+        ),
+        (
+            ["Alert", "--records", "--hex"],
+            b"15030300020232",
+            "--records reads FILE (or stdin) and takes no TYPE; 'Alert' is no file",
+        ),
+    ],
+    ids=["odd-hex", "not-hex", "unknown-param", "param-not-a-number", "records-type"],
+)
+def test_parse_usage_mistakes_are_named_in_one_line(
+    args: list[str], stdin: bytes, message: str
+) -> None:
+    result = tlsspec("parse", *args, stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr == f"tlsspec: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["connect", "[::1:4433"],
+            "tlsspec connect: expected HOST:PORT with a port 1..65535 "
+            "([ADDRESS]:PORT for IPv6), got '[::1:4433'",
+        ),
+        (
+            ["connect", "::1:4433"],
+            "tlsspec connect: expected HOST:PORT with a port 1..65535 "
+            "([ADDRESS]:PORT for IPv6), got '::1:4433'",
+        ),
+        (
+            ["connect", "127.0.0.1:9", "--insecure", "--send", ""],
+            "tlsspec connect: --send TEXT is empty",
+        ),
+    ],
+    ids=["unclosed-bracket", "bare-ipv6", "empty-send"],
+)
+def test_connect_refuses_malformed_arguments_before_connecting(
+    args: list[str], message: str
+) -> None:
+    result = tlsspec(*args)
+    assert result.returncode == 2
+    assert result.stderr == message + "\n"
+
+
+def test_serve_refuses_an_empty_host(tmp_path: Path) -> None:
+    result = tlsspec(*_serve_files(tmp_path), "--host", "")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tlsspec serve: --host is empty; give an address, e.g. 127.0.0.1 "
+        "(0.0.0.0 for every IPv4 interface)\n"
+    )
+
+
+def test_serve_names_a_port_in_use(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = tlsspec(*_serve_files(tmp_path)[:-1], str(port))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
 
 
 def _serve_files(tmp_path: Path) -> list[str]:

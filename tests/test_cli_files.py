@@ -269,8 +269,8 @@ def test_a_session_file_made_for_a_failed_connection_is_removed(
         )
 
     assert result.returncode == 1
-    assert result.stderr.startswith(
-        f"tlsspec connect: cannot connect to 127.0.0.1:{port}"
+    assert result.stderr == (
+        f"tlsspec connect: cannot connect to 127.0.0.1:{port}: Connection refused\n"
     )
     assert not sess_out.exists()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -160,9 +161,11 @@ def test_trace_draws_the_ladder_and_json_lines(pem: PemFiles) -> None:
     assert "ClientHello                  -------->" in ladder.stdout
     assert "<--------           ServerHelloDone" in ladder.stdout
     assert "[ChangeCipherSpec]" in ladder.stdout
-    messages = [line for line in lines.stdout.splitlines() if line.startswith("{")]
-    assert '"message": "ClientHello"' in messages[0]
-    assert any('"message": "NewSessionTicket"' in m for m in messages)
+    # JSON lines alone on stdout; the summary goes to stderr.
+    messages = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert messages[0]["message"] == "ClientHello"
+    assert any(m["message"] == "NewSessionTicket" for m in messages)
+    assert "Cipher    : TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" in lines.stderr
 
 
 def test_connect_refuses_an_untrusted_server(pem: PemFiles, tmp_path: Path) -> None:

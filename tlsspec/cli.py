@@ -9,6 +9,7 @@ import importlib.util
 import logging
 import pkgutil
 import re
+import string
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -143,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         "ticket lifetime; optionally send TEXT and print the reply; close "
         "with close_notify.",
     )
-    con.add_argument("address", metavar="HOST:PORT")
+    con.add_argument(
+        "address", metavar="HOST:PORT", help="e.g. localhost:4433 or [::1]:4433"
+    )
     con.add_argument(
         "--servername",
         metavar="NAME",
@@ -274,7 +277,9 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"extra: {args.out / name} (no spec file makes it)", file=err)
         if not result.ok:
             print(
-                f"tlsspec: {args.out} is out of date; run 'tlsspec generate'", file=err
+                f"tlsspec: {args.out} is out of date; run 'tlsspec generate "
+                f"{args.spec_dir} -o {args.out}'",
+                file=err,
             )
             return 1
         print(f"{args.out}: up to date ({len(sources)} modules)", file=out)
@@ -340,8 +345,13 @@ def _read_input(args: argparse.Namespace) -> bytes:
     else:
         data = Path(args.file).read_bytes()
     if args.hex:
-        text = data.decode("ascii", errors="replace")
-        return bytes.fromhex("".join(text.split()))
+        digits = "".join(data.decode("ascii", errors="replace").split())
+        wrong = next((c for c in digits if c not in string.hexdigits), None)
+        if wrong is not None:
+            raise ValueError(f"--hex: {wrong!r} is not a hex digit")
+        if len(digits) % 2:
+            raise ValueError(f"--hex: {len(digits)} hex digits; bytes need pairs")
+        return bytes.fromhex(digits)
     return data
 
 
@@ -396,8 +406,17 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from tlsspec.runtime.messages import HandshakeBuffer, split_records
 
     if args.type is not None:
+        # With --records the one positional is FILE; a name that is no file
+        # was meant as a TYPE, which --records does not take.
         if args.file != "-":
             print("tlsspec: --records takes FILE only, not TYPE", file=err)
+            return 2
+        if not Path(args.type).exists():
+            print(
+                f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
+                f"{args.type!r} is no file",
+                file=err,
+            )
             return 2
         args.file = args.type
     try:
@@ -465,6 +484,21 @@ def _params(items: list[str]) -> list[tuple[str, Any]]:
     return params
 
 
+def _param_problem(type_name: str, codec: Codec, params: dict[str, Any]) -> str | None:
+    # A misspelt parameter would be ignored and a non-number read as a
+    # decoding failure of the input: both are the command line's fault.
+    for name, value in params.items():
+        if name not in codec.params:
+            takes = ", ".join(codec.params) or "none"
+            return (
+                f"--param {name}: {type_name} takes no such parameter "
+                f"(it takes: {takes})"
+            )
+        if name not in codec.enum_params and not isinstance(value, int):
+            return f"--param {name}={value}: expected a non-negative integer"
+    return None
+
+
 def _print_value(
     type_name: str,
     data: bytes,
@@ -484,6 +518,10 @@ def _print_value(
             "(enums are decoded as fields of the types that use them)",
             file=err,
         )
+        return 2
+    problem = _param_problem(type_name, codec, params)
+    if problem is not None:
+        print(f"tlsspec: {problem}", file=err)
         return 2
     trace: list[tuple[str, int]] = []
     try:
@@ -534,6 +572,20 @@ def _port(text: str, *, allow_zero: bool) -> int | None:
     return port if low <= port <= MAX_PORT else None
 
 
+def _connect_host(address: str) -> str | None:
+    # HOST:PORT, with an IPv6 address in brackets (RFC 3986 §3.2.2); None
+    # when the form is wrong.
+    host, sep, _ = address.rpartition(":")
+    if not sep or not host:
+        return None
+    if host.startswith("[") or host.endswith("]"):
+        inner = host[1:-1]
+        if not (host.startswith("[") and host.endswith("]")) or ":" not in inner:
+            return None
+        return inner
+    return None if ":" in host else host
+
+
 def _network(args: argparse.Namespace) -> int:
     import warnings
 
@@ -555,6 +607,13 @@ def _network(args: argparse.Namespace) -> int:
     trace = args.trace or args.trace_format is not None
     trace_format = args.trace_format or "ladder"
     if args.command == "serve":
+        if not args.host:
+            print(
+                "tlsspec serve: --host is empty; give an address, e.g. 127.0.0.1 "
+                "(0.0.0.0 for every IPv4 interface)",
+                file=sys.stderr,
+            )
+            return 2
         if _port(str(args.port), allow_zero=True) is None:
             print(f"tlsspec serve: port {args.port} is not 0..65535", file=sys.stderr)
             return 2
@@ -577,21 +636,25 @@ def _network(args: argparse.Namespace) -> int:
                 max_connections=args.max_connections,
             )
         )
-    host, sep, port = args.address.rpartition(":")
-    if not sep or not host or _port(port, allow_zero=False) is None:
+    host = _connect_host(args.address)
+    port = args.address.rpartition(":")[2]
+    if host is None or _port(port, allow_zero=False) is None:
         print(
-            f"tlsspec connect: expected HOST:PORT with a port 1..65535, "
-            f"got {args.address!r}",
+            f"tlsspec connect: expected HOST:PORT with a port 1..65535 "
+            f"([ADDRESS]:PORT for IPv6), got {args.address!r}",
             file=sys.stderr,
         )
         return 2
-    name = args.servername if args.servername is not None else host.strip("[]")
+    name = args.servername if args.servername is not None else host
     if not _valid_server_name(name):
         print(f"tlsspec connect: {name!r} is not a host name", file=sys.stderr)
         return 2
+    if args.send == "":
+        print("tlsspec connect: --send TEXT is empty", file=sys.stderr)
+        return 2
     return net.connect(
         net.ConnectOptions(
-            host=host.strip("[]"),
+            host=host,
             port=int(port),
             servername=args.servername,
             cafile=args.cafile,

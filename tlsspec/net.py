@@ -48,7 +48,7 @@ from tlsspec.runtime.session import MAX_SESSION_BYTES
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 from tlsspec.trace import CLIENT, SERVER, WireTrace, render_json, render_ladder
 
-__all__ = ["ConnectOptions", "InputFileError", "ServeOptions", "connect", "serve"]
+__all__ = ["ConnectOptions", "OptionError", "ServeOptions", "connect", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,15 +108,16 @@ class ConnectOptions:
     out: TextIO = field(default_factory=lambda: sys.stdout)
 
 
-class InputFileError(ValueError):
-    """A file named on the command line cannot be used.
+class OptionError(ValueError):
+    """A command-line option's value, or the file it names, cannot be used.
 
-    The message names the option, the path and what the file should hold.
+    The message names the option, the path if there is one, and what was
+    expected.
     """
 
 
 def _read_option_file(path: Path, *, option: str, limit: int, expected: str) -> bytes:
-    # At most `limit` bytes from a regular file; InputFileError otherwise.
+    # At most `limit` bytes from a regular file; OptionError otherwise.
     where = f"{option} {path}"
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
@@ -125,12 +126,12 @@ def _read_option_file(path: Path, *, option: str, limit: int, expected: str) -> 
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
         fd = os.open(path, flags)
     except OSError as e:
-        raise InputFileError(f"{where}: {e.strerror or e}") from None
+        raise OptionError(f"{where}: {e.strerror or e}") from None
     try:
         # fstat on the open file, not stat on the path, so the file checked
         # is the file read.
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputFileError(f"{where}: not a regular file; expected {expected}")
+            raise OptionError(f"{where}: not a regular file; expected {expected}")
         # One byte past the limit tells a too-large file apart without
         # reading all of it.
         chunks = []
@@ -142,12 +143,12 @@ def _read_option_file(path: Path, *, option: str, limit: int, expected: str) -> 
             chunks.append(chunk)
             left -= len(chunk)
     except OSError as e:
-        raise InputFileError(f"{where}: {e.strerror or e}") from None
+        raise OptionError(f"{where}: {e.strerror or e}") from None
     finally:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise InputFileError(
+        raise OptionError(
             f"{where}: larger than the {limit}-byte limit; expected {expected}"
         )
     return data
@@ -163,11 +164,11 @@ def _load_certificates(
         return x509.load_pem_x509_certificates(data)
     except ValueError as e:
         if _PEM_CERTIFICATE not in data:
-            raise InputFileError(
+            raise OptionError(
                 f"{option} {path}: no PEM certificate found (expected "
                 f"{_PEM_CERTIFICATE.decode()} blocks)"
             ) from None
-        raise InputFileError(
+        raise OptionError(
             f"{option} {path}: cannot load the certificates: {e}"
         ) from None
 
@@ -180,19 +181,22 @@ def _load_private_key(path: Path) -> PrivateKeyTypes:
         return load_pem_private_key(data, password=None)
     except TypeError:
         # cryptography's TypeError here means a password was needed.
-        raise InputFileError(
+        raise OptionError(
             f"--key {path}: the private key is encrypted (expected an "
             f"unencrypted PEM private key)"
         ) from None
     except (ValueError, UnsupportedAlgorithm) as e:
         if not _PEM_PRIVATE_KEY.search(data):
-            raise InputFileError(
+            raise OptionError(
                 f"--key {path}: no PEM private key found (expected a "
                 f"-----BEGIN PRIVATE KEY----- block, or its RSA or EC form)"
             ) from None
-        raise InputFileError(
-            f"--key {path}: cannot load the private key: {e}"
-        ) from None
+        raise OptionError(f"--key {path}: cannot load the private key: {e}") from None
+
+
+def _host_port(host: str, port: int) -> str:
+    # RFC 3986 §3.2.2: an IPv6 literal goes in brackets before a port.
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _keylog(path: Path | None) -> KeyLogWriter | None:
@@ -238,7 +242,7 @@ def server_config(options: ServeOptions) -> ServerConfig:
     """Build the server's config from PEM files and nginx ticket keys.
 
     Raises:
-        InputFileError: ``--cert`` or ``--key`` cannot be read, is not a
+        OptionError: ``--cert`` or ``--key`` cannot be read, is not a
             regular file, is larger than :data:`MAX_PEM_FILE`, or does not
             hold what it should; the message names the option and the file.
         ValueError: A ticket key file is unusable, or the key does not fit
@@ -266,7 +270,7 @@ def server_config(options: ServeOptions) -> ServerConfig:
             keylog=keylog,
         )
     except ValueError as e:
-        raise InputFileError(_as_option_error(e, options)) from None
+        raise OptionError(_as_option_error(e, options)) from None
 
 
 def _as_option_error(error: ValueError, options: ServeOptions) -> str:
@@ -295,11 +299,11 @@ def _load_ticket_keys(paths: Sequence[Path]) -> list[TicketKey]:
         try:
             key = TicketKey.from_nginx_file(path)
         except OSError as e:
-            raise InputFileError(f"--ticket-key {path}: {e.strerror or e}") from None
+            raise OptionError(f"--ticket-key {path}: {e.strerror or e}") from None
         except ValueError as e:
-            raise InputFileError(f"--ticket-key {e}") from None
+            raise OptionError(f"--ticket-key {e}") from None
         if key.name in first_with_name:
-            raise InputFileError(
+            raise OptionError(
                 f"--ticket-key {path}: holds the same key name as "
                 f"{first_with_name[key.name]} ({key.name.hex()})"
             )
@@ -498,8 +502,19 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
     except socket.gaierror as e:
         # The resolver's text ("Name or service not known") names nothing.
         raise OSError(f"--host {options.host}: cannot resolve: {e.strerror}") from None
+    except OSError as e:
+        # asyncio's text carries a Python tuple; the errno's text is enough.
+        where = _host_port(options.host, options.port)
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        raise OSError(f"cannot listen on {where}: {reason}") from None
     port = server.sockets[0].getsockname()[1]
-    print(f"tlsspec serve: listening on {options.host}:{port}", file=out, flush=True)
+    # With JSON traces stdout carries JSON lines only.
+    banner = sys.stderr if options.trace and options.trace_format == "json" else out
+    print(
+        f"tlsspec serve: listening on {_host_port(options.host, port)}",
+        file=banner,
+        flush=True,
+    )
     async with server:
         waiters = [
             asyncio.create_task(stop.wait()),
@@ -548,7 +563,7 @@ def client_config(options: ConnectOptions) -> ClientConfig:
     ``SSLKEYLOGFILE`` must not stop TLS from working.
 
     Raises:
-        InputFileError: ``--cafile`` cannot be read, is not a regular file,
+        OptionError: ``--cafile`` cannot be read, is not a regular file,
             is larger than :data:`MAX_CA_FILE`, or holds no certificate.
     """
     anchors = None
@@ -561,12 +576,18 @@ def client_config(options: ConnectOptions) -> ClientConfig:
     except OSError as e:
         print(f"tlsspec connect: no key log: {e}", file=sys.stderr)
         keylog = None
-    return ClientConfig(
-        trust_anchors=anchors,
-        verify=not options.insecure,
-        alpn_protocols=tuple(options.alpn),
-        keylog=keylog,
-    )
+    try:
+        return ClientConfig(
+            trust_anchors=anchors,
+            verify=not options.insecure,
+            alpn_protocols=tuple(options.alpn),
+            keylog=keylog,
+        )
+    except ValueError as e:
+        field, _, rest = str(e).partition(": ")
+        if field == "alpn_protocols":
+            raise OptionError(f"--alpn: {rest}") from None
+        raise
 
 
 class ConnectError(Exception):
@@ -682,7 +703,7 @@ def _load_session(path: Path) -> Session:
     try:
         return Session.from_bytes(data)
     except ValueError as e:
-        raise InputFileError(
+        raise OptionError(
             f"--sess-in {path}: not a session saved by --sess-out: {e}"
         ) from None
 
@@ -709,18 +730,18 @@ def _check_sess_out(path: Path) -> None:
     except FileNotFoundError:
         parent = path.resolve().parent
         if not parent.is_dir():
-            raise InputFileError(f"{where}: no directory {parent}") from None
+            raise OptionError(f"{where}: no directory {parent}") from None
         if not os.access(parent, os.W_OK | os.X_OK):
-            raise InputFileError(f"{where}: cannot create files in {parent}") from None
+            raise OptionError(f"{where}: cannot create files in {parent}") from None
         return
     except OSError as e:
-        raise InputFileError(f"{where}: {e.strerror or e}") from None
+        raise OptionError(f"{where}: {e.strerror or e}") from None
     if not stat.S_ISREG(mode):
-        raise InputFileError(
+        raise OptionError(
             f"{where}: not a regular file; expected a file to save the session in"
         )
     if not os.access(path, os.W_OK):
-        raise InputFileError(f"{where}: not writable")
+        raise OptionError(f"{where}: not writable")
 
 
 def _save_session(path: Path, data: bytes) -> None:
@@ -738,7 +759,7 @@ def _save_session(path: Path, data: bytes) -> None:
     except OSError as e:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise InputFileError(
+        raise OptionError(
             f"--sess-out {path}: cannot save the session: {e.strerror or e}"
         ) from None
 
@@ -761,9 +782,9 @@ async def _converse(
     except TimeoutError:
         raise ConnectError(f"no connection within {IDLE_TIMEOUT:.0f} s") from None
     except OSError as e:
-        raise ConnectError(
-            f"cannot connect to {options.host}:{options.port}: {e}"
-        ) from e
+        where = _host_port(options.host, options.port)
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        raise ConnectError(f"cannot connect to {where}: {reason}") from e
     try:
         conn.start_handshake()
         await _pump(
@@ -775,7 +796,10 @@ async def _converse(
                     f"handshake failed: the server sent {_alert_name(state.fatal)}"
                 )
             raise ConnectError("the server closed the connection during the handshake")
-        _print_summary(state.complete, trace, out)
+        # With JSON traces stdout carries JSON lines only; the summary and
+        # the reply go to stderr.
+        report = sys.stderr if options.trace and options.trace_format == "json" else out
+        _print_summary(state.complete, trace, report)
         if options.send is not None:
             conn.send_application_data(options.send.encode())
             with contextlib.suppress(TimeoutError):
@@ -789,7 +813,8 @@ async def _converse(
                     REPLY_TIMEOUT,
                 )
             print(
-                f"Reply     : {bytes(state.reply).decode('utf-8', 'replace')}", file=out
+                f"Reply     : {bytes(state.reply).decode('utf-8', 'replace')}",
+                file=report,
             )
         if not state.closed:
             conn.close()
@@ -807,7 +832,8 @@ async def _converse(
         return 0
     finally:
         if options.trace and trace.entries:
-            print(file=out)
+            if options.trace_format != "json":
+                print(file=out)
             _print_trace(trace, options.trace_format, out)
         writer.close()
         with contextlib.suppress(OSError):
