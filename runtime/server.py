@@ -102,6 +102,14 @@ _SERVER_HELLO_DONE: Final = Handshake.build(
 )
 
 
+def _protocol_name(protocol: bytes) -> str:
+    # ALPN names are usually printable ASCII (h2, http/1.1); any other byte
+    # is shown as \xNN so a log line stays one readable line.
+    return "".join(
+        chr(byte) if 0x20 < byte < 0x7F else f"\\x{byte:02x}" for byte in protocol
+    )
+
+
 @dataclass(slots=True, kw_only=True)
 class _ServerHandshake(HandshakeContext):
     # What the server decides during one handshake.
@@ -268,9 +276,11 @@ class ServerConnection(Connection):
                 return protocol
         # RFC 7301 §3.2: the server "SHALL respond with a fatal
         # no_application_protocol alert".
+        offered = ", ".join(_protocol_name(p) for p in offer.alpn_protocols)
+        accepted = ", ".join(_protocol_name(p) for p in ours)
         raise LocalProtocolError(
             "ClientHello.extensions.application_layer_protocol_negotiation: "
-            f"no protocol in common with {list(ours)!r}",
+            f"offers {offered or 'nothing'}, expected one of {accepted}",
             _D.no_application_protocol,
         )
 

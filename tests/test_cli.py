@@ -224,6 +224,18 @@ def test_parse_records_refuses_a_cut_stream(
     assert "bytes after the last whole record" in result.stderr
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["write", "check"])
+def test_generate_refuses_an_output_that_is_a_file(
+    tmp_path: Path, check: list[str]
+) -> None:
+    out = tmp_path / "codecs"
+    out.write_text("not a folder\n")
+    result = tlsspec("generate", str(ROOT / "specs"), "-o", str(out), *check)
+    assert result.returncode == 2
+    assert result.stderr == f"tlsspec: -o {out}: not a folder\n"
+    assert out.read_text() == "not a folder\n"
+
+
 def test_unknown_type_is_refused() -> None:
     result = tlsspec("parse", "NoSuchType", "--hex", stdin=b"00")
     assert result.returncode == 2

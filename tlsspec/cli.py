@@ -267,6 +267,9 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         count = len(e.errors)
         print(f"tlsspec: {count} error{'s' if count > 1 else ''}", file=err)
         return 1
+    if args.out.exists() and not args.out.is_dir():
+        print(f"tlsspec: -o {args.out}: not a folder", file=err)
+        return 2
     if args.check:
         result = check_output(args.out, sources)
         for name in result.stale:
@@ -287,7 +290,7 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         changed = write_output(args.out, sources)
     except OSError as e:
-        print(f"tlsspec: cannot write {args.out}: {e}", file=err)
+        print(f"tlsspec: cannot write {args.out}: {e.strerror or e}", file=err)
         return 2
     print(f"{args.out}: {len(sources)} modules, {len(changed)} written", file=out)
     return 0

@@ -184,6 +184,10 @@ def test_no_common_alpn_protocol_is_a_fatal_no_application_protocol() -> None:
         pair.server.receive_data(pair.client.data_to_send())
 
     assert caught.value.description is AlertDescription.no_application_protocol
+    assert str(caught.value) == (
+        "ClientHello.extensions.application_layer_protocol_negotiation: "
+        "offers h2, expected one of http/1.1"
+    )
 
 
 def test_ip_literal_is_verified_but_not_sent_as_sni() -> None:
