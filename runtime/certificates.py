@@ -49,6 +49,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _D: Final = AlertDescription
+# The repr cryptography appends to a verification error.
+_ENCOUNTERED: Final = re.compile(r" \(encountered processing <Certificate\(.*\)>\)$")
 # One certificate of a PEM bundle (RFC 7468 §2), armour included.
 _PEM_CERTIFICATE: Final = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", re.DOTALL
@@ -261,8 +263,12 @@ def _diagnose(
             "anchors or the chain sent",
             _D.unknown_ca,
         )
+    # cryptography ends its text with the certificate's repr; the subject
+    # names it more readably.
+    reason = _ENCOUNTERED.sub("", str(error))
     return LocalProtocolError(
-        f"Certificate.certificate_list: does not verify for {server_name!r}: {error}",
+        f"Certificate.certificate_list: does not verify for {server_name!r}: "
+        f"{reason} (leaf {chain[0].subject.rfc4514_string() or 'without subject'})",
         _D.bad_certificate,
     )
 

@@ -440,6 +440,13 @@ def test_client_rejects_a_certificate_it_cannot_verify(
         client.receive_data(server.data_to_send())
 
     assert caught.value.description is alert
+    assert "<Certificate(" not in str(caught.value)
+    if server_name == "example.com":
+        assert str(caught.value) == (
+            "Certificate.certificate_list: does not verify for 'example.com': "
+            "validation failed: leaf certificate has no matching subjectAltName "
+            f"(leaf {identity.cert.subject.rfc4514_string()})"
+        )
 
 
 def test_verify_false_accepts_an_untrusted_chain_by_explicit_choice() -> None:
