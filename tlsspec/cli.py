@@ -189,7 +189,8 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trace-format",
         choices=("ladder", "json"),
-        help="ladder (default) or json lines; implies --trace",
+        help="ladder (default) or json: JSON lines alone on stdout, the summary "
+        "on stderr; implies --trace",
     )
     parser.add_argument(
         "--keylog",
