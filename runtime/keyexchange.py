@@ -139,7 +139,7 @@ _SCHEMES: Final = MappingProxyType(
 )
 
 #: Schemes offered in signature_algorithms, most preferred first.  PSS
-#: comes before PKCS#1 v1.5 for RSA keys, as RFC 8446 §4.2.3 recommends.
+#: comes before PKCS #1 v1.5 for RSA keys, as RFC 8446 §4.2.3 recommends.
 DEFAULT_SIGNATURE_SCHEMES: Final[tuple[SignatureScheme, ...]] = tuple(_SCHEMES)
 
 
@@ -353,8 +353,8 @@ def _pss(hash_algorithm: hashes.HashAlgorithm) -> padding.PSS:
 def _signature_algorithm(
     spec: _Scheme,
 ) -> tuple[hashes.HashAlgorithm, ec.ECDSA | padding.AsymmetricPadding]:
-    # What sign() hands the key: the hash, and the ECDSA algorithm (RFC
-    # 6979 deterministic, see sign()) or the RSA padding.
+    # What sign() hands the key: the hash, and the ECDSA algorithm
+    # (deterministic per RFC 6979, see sign()) or the RSA padding.
     algorithm = spec.hash()
     if spec.padding is _Padding.ECDSA:
         return algorithm, ec.ECDSA(algorithm, deterministic_signing=True)

@@ -87,7 +87,8 @@ PRF_HASHES: Final = tuple(_PRF_ALGORITHMS)
 LEGACY_PRF: Final = "md5sha1"
 
 # RFC 2246 §7.4.9: the TLS 1.0 handshake hash is MD5 followed by SHA-1,
-# 16 + 20 bytes; RFC 7627 §3 uses the same pair for the session hash.
+# sixteen and twenty bytes; RFC 7627 §3 uses the same pair for the session
+# hash.
 _LEGACY_DIGEST_SIZE: Final = hashes.MD5.digest_size + hashes.SHA1.digest_size
 
 

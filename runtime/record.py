@@ -144,7 +144,7 @@ _HASH_SHAPES: Final = {
 
 # Filler for the dummy hash that evens out HMAC work.  A padding span of up
 # to 256 bytes skips at most 256 / block + 1 hash blocks, which stays under
-# 512 bytes for both the 64-byte and the 128-byte block sizes.
+# a 512-byte filler for both the 64-byte and the 128-byte block sizes.
 _FILLER: Final = memoryview(bytes(2 * _MAX_PADDING_SPAN))
 
 
@@ -321,7 +321,8 @@ class RecordProtection(abc.ABC):
             self._fail(error)
 
         # RFC 5246 §6.2.3 and §7.2.2: a record that decrypts to more than
-        # 2^14 bytes is a record_overflow; compression is never negotiated.
+        # MAX_PLAINTEXT_LENGTH (2^14) bytes is a record_overflow; compression
+        # is never negotiated.
         if len(plaintext) > MAX_PLAINTEXT_LENGTH:
             self._fail(
                 LocalProtocolError(

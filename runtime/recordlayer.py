@@ -225,10 +225,13 @@ class RecordReader:
                 f"TLSPlaintext.version: 0x{version:04X}, expected 0x{self.version:04X}",
                 AlertDescription.protocol_version,
             )
-        limit, struct_name = MAX_PLAINTEXT_LENGTH, "TLSPlaintext"
+        limit = MAX_PLAINTEXT_LENGTH
         if self._protection is not None:
-            limit, struct_name = MAX_CIPHERTEXT_LENGTH, "TLSCiphertext"
+            limit = MAX_CIPHERTEXT_LENGTH
         if length > limit:
+            struct_name = (
+                "TLSPlaintext" if self._protection is None else "TLSCiphertext"
+            )
             raise LocalProtocolError(
                 f"{struct_name}.length: {length}, expected at most {limit} "
                 "(RFC 5246 §6.2.1, §6.2.3)",

@@ -15,7 +15,7 @@ state into a ticket the client stores and hands back when it resumes
   which join the two and check the state's lifetime.
 
 The ticket follows the construction RFC 5077 §4 recommends: AES in CBC mode
-with PKCS#7 padding, then HMAC-SHA-256 over every byte before the MAC
+with PKCS #7 padding, then HMAC-SHA-256 over every byte before the MAC
 (encrypt-then-MAC).  Opening checks the MAC, in constant time, before
 anything is decrypted.
 
@@ -114,8 +114,8 @@ _MAX_NGINX_KEY_FILE_READ: Final = NGINX_AES256_KEY_FILE_LENGTH + 1
 
 _AES_BLOCK_BYTES: Final = algorithms.AES.block_size // 8
 # RFC 5077 §3.3: NewSessionTicket carries opaque ticket<0..2^16-1>, so the
-# whole ticket, not only encrypted_state, must fit 65535 bytes.  PKCS#7 adds
-# 1 to 16 bytes, so the longest state is one less than the longest whole
+# whole ticket, not only encrypted_state, must fit 65535 bytes.  PKCS #7 adds
+# one to sixteen bytes, so the longest state is one less than the longest whole
 # number of blocks that fits.
 _MAX_TICKET_LENGTH: Final = 2**16 - 1
 _OVERHEAD: Final = KEY_NAME_LENGTH + IV_LENGTH + _STATE_LENGTH_PREFIX + MAC_LENGTH
@@ -607,7 +607,7 @@ class TicketKeyRing:
 
         Returns:
             The ticket: key_name, a fresh random IV, the AES-CBC encryption
-            of ``state`` with PKCS#7 padding (with its 2-byte length), and
+            of ``state`` with PKCS #7 padding (with its 2-byte length), and
             HMAC-SHA-256 over all of those.
 
         Raises:

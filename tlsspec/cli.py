@@ -576,18 +576,18 @@ def _port(text: str, *, allow_zero: bool) -> int | None:
     return port if low <= port <= MAX_PORT else None
 
 
-def _connect_host(address: str) -> str | None:
-    # HOST:PORT, with an IPv6 address in brackets (RFC 3986 §3.2.2); None
-    # when the form is wrong.
-    host, sep, _ = address.rpartition(":")
-    if not sep or not host:
+def _split_address(address: str) -> tuple[str, int] | None:
+    # HOST:PORT, an IPv6 address in brackets (RFC 3986 §3.2.2); None when
+    # the form is wrong or the port is not 1..65535.
+    host, _, port_text = address.rpartition(":")
+    port = _port(port_text, allow_zero=False)
+    if not host or port is None:
         return None
-    if host.startswith("[") or host.endswith("]"):
-        inner = host[1:-1]
-        if not (host.startswith("[") and host.endswith("]")) or ":" not in inner:
-            return None
-        return inner
-    return None if ":" in host else host
+    if host[0] == "[" and host[-1] == "]" and ":" in host:
+        return host[1:-1], port
+    if "[" in host or "]" in host or ":" in host:
+        return None
+    return host, port
 
 
 def _network(args: argparse.Namespace) -> int:
@@ -640,15 +640,15 @@ def _network(args: argparse.Namespace) -> int:
                 max_connections=args.max_connections,
             )
         )
-    host = _connect_host(args.address)
-    port = args.address.rpartition(":")[2]
-    if host is None or _port(port, allow_zero=False) is None:
+    split = _split_address(args.address)
+    if split is None:
         print(
             f"tlsspec connect: expected HOST:PORT with a port 1..65535 "
             f"([ADDRESS]:PORT for IPv6), got {args.address!r}",
             file=sys.stderr,
         )
         return 2
+    host, port = split
     name = args.servername if args.servername is not None else host
     if not _valid_server_name(name):
         print(f"tlsspec connect: {name!r} is not a host name", file=sys.stderr)
@@ -659,7 +659,7 @@ def _network(args: argparse.Namespace) -> int:
     return net.connect(
         net.ConnectOptions(
             host=host,
-            port=int(port),
+            port=port,
             servername=args.servername,
             cafile=args.cafile,
             insecure=args.insecure,

@@ -194,6 +194,18 @@ def _load_private_key(path: Path) -> PrivateKeyTypes:
         raise OptionError(f"--key {path}: cannot load the private key: {e}") from None
 
 
+def _reason(error: OSError) -> str:
+    # The errno's own text: asyncio's and the socket layer's messages carry
+    # Python tuples and reprs.
+    return os.strerror(error.errno) if error.errno else str(error)
+
+
+def _json_trace(options: ServeOptions | ConnectOptions) -> bool:
+    # With JSON traces stdout carries JSON lines only; everything else the
+    # command prints goes to stderr.
+    return options.trace and options.trace_format == "json"
+
+
 def _host_port(host: str, port: int) -> str:
     # RFC 3986 §3.2.2: an IPv6 literal goes in brackets before a port.
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -503,16 +515,12 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
         # The resolver's text ("Name or service not known") names nothing.
         raise OSError(f"--host {options.host}: cannot resolve: {e.strerror}") from None
     except OSError as e:
-        # asyncio's text carries a Python tuple; the errno's text is enough.
         where = _host_port(options.host, options.port)
-        reason = os.strerror(e.errno) if e.errno else str(e)
-        raise OSError(f"cannot listen on {where}: {reason}") from None
+        raise OSError(f"cannot listen on {where}: {_reason(e)}") from None
     port = server.sockets[0].getsockname()[1]
-    # With JSON traces stdout carries JSON lines only.
-    banner = sys.stderr if options.trace and options.trace_format == "json" else out
     print(
         f"tlsspec serve: listening on {_host_port(options.host, port)}",
-        file=banner,
+        file=sys.stderr if _json_trace(options) else out,
         flush=True,
     )
     async with server:
@@ -783,8 +791,7 @@ async def _converse(
         raise ConnectError(f"no connection within {IDLE_TIMEOUT:.0f} s") from None
     except OSError as e:
         where = _host_port(options.host, options.port)
-        reason = os.strerror(e.errno) if e.errno else str(e)
-        raise ConnectError(f"cannot connect to {where}: {reason}") from e
+        raise ConnectError(f"cannot connect to {where}: {_reason(e)}") from e
     try:
         conn.start_handshake()
         await _pump(
@@ -796,9 +803,7 @@ async def _converse(
                     f"handshake failed: the server sent {_alert_name(state.fatal)}"
                 )
             raise ConnectError("the server closed the connection during the handshake")
-        # With JSON traces stdout carries JSON lines only; the summary and
-        # the reply go to stderr.
-        report = sys.stderr if options.trace and options.trace_format == "json" else out
+        report = sys.stderr if _json_trace(options) else out
         _print_summary(state.complete, trace, report)
         if options.send is not None:
             conn.send_application_data(options.send.encode())
@@ -832,7 +837,7 @@ async def _converse(
         return 0
     finally:
         if options.trace and trace.entries:
-            if options.trace_format != "json":
+            if not _json_trace(options):
                 print(file=out)
             _print_trace(trace, options.trace_format, out)
         writer.close()
