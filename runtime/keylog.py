@@ -14,14 +14,13 @@ only.
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
 import os
-import stat
 import threading
 from typing import IO, Final
 
+from tlsspec.runtime.files import open_regular
 from tlsspec.runtime.prf import MASTER_SECRET_LENGTH, RANDOM_LENGTH
 
 __all__ = ["CLIENT_RANDOM_LABEL", "KEYLOG_FILE_MODE", "KeyLogWriter"]
@@ -35,34 +34,16 @@ CLIENT_RANDOM_LABEL: Final = "CLIENT_RANDOM"
 #: since the file decrypts every connection it lists.
 KEYLOG_FILE_MODE: Final = 0o600
 
-# O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader.
-_APPEND_FLAGS: Final = (
-    os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
-)
+_APPEND_FLAGS: Final = os.O_WRONLY | os.O_APPEND | os.O_CREAT
 
 
 def _append(path: str | os.PathLike[str], line: str) -> None:
     # Created with KEYLOG_FILE_MODE if missing, appended to if not.  Only a
     # regular file will do: a FIFO or a device could block a handshake or
     # swallow the secrets.
-    try:
-        fd = os.open(path, _APPEND_FLAGS, KEYLOG_FILE_MODE)
-    except OSError as error:
-        if error.errno == errno.ENXIO:  # a FIFO nobody reads
-            raise _not_a_file(path) from None
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _not_a_file(path)
-    except BaseException:
-        os.close(fd)
-        raise
+    fd = open_regular(path, _APPEND_FLAGS, KEYLOG_FILE_MODE)
     with os.fdopen(fd, "a", encoding="ascii") as file:
         file.write(line)
-
-
-def _not_a_file(path: str | os.PathLike[str]) -> OSError:
-    return OSError(errno.EINVAL, "not a regular file", os.fspath(path))
 
 
 class KeyLogWriter:

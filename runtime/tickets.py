@@ -38,7 +38,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -60,6 +59,7 @@ from tlsspec.generated.ticket import (
     StatePlaintext,
 )
 from tlsspec.generated.ticket import ticket as ticket_codec
+from tlsspec.runtime.files import FileTooLargeError, NotARegularFileError, read_regular
 from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
 
 __all__ = [
@@ -110,7 +110,6 @@ NGINX_AES128_KEY_FILE_LENGTH: Final = 48
 NGINX_AES256_KEY_FILE_LENGTH: Final = 80
 _AES128_KEY_LENGTH: Final = 16
 _NGINX_LONG_HMAC_KEY: Final = 32
-_MAX_NGINX_KEY_FILE_READ: Final = NGINX_AES256_KEY_FILE_LENGTH + 1
 
 _AES_BLOCK_BYTES: Final = algorithms.AES.block_size // 8
 # RFC 5077 §3.3: NewSessionTicket carries opaque ticket<0..2^16-1>, so the
@@ -163,17 +162,6 @@ def _require(name: str, value: object, allowed: tuple[int, ...]) -> None:
     if len(value) not in allowed:
         expected = " or ".join(str(n) for n in allowed)
         raise ValueError(f"{name} must be {expected} bytes, got {len(value)}")
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    # os.read may return less than asked before the end of the file.
-    data = b""
-    while len(data) < limit:
-        chunk = os.read(fd, limit - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def _wrong_key_file_size(size: int) -> ValueError:
@@ -321,27 +309,18 @@ class TicketKey:
             raise TypeError(
                 f"path must be a str or os.PathLike, got {type(path).__name__}"
             )
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-        # writer.  fstat on the open file, not stat on the path, so the file
-        # checked is the file read.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ValueError(
-                    f"{os.fspath(path)}: not a regular file; an nginx session "
-                    f"ticket key file holds {NGINX_AES128_KEY_FILE_LENGTH} or "
-                    f"{NGINX_AES256_KEY_FILE_LENGTH} bytes"
-                )
-            # One byte past the longest layout tells a too-long file apart
-            # without reading all of it.
-            data = _read_at_most(fd, _MAX_NGINX_KEY_FILE_READ)
-        finally:
-            os.close(fd)
-        if len(data) > NGINX_AES256_KEY_FILE_LENGTH:
-            # The file holds more than was read; report its real size.
-            size = max(info.st_size, len(data))
-            raise ValueError(f"{os.fspath(path)}: {_wrong_key_file_size(size)}")
+            data = read_regular(path, limit=NGINX_AES256_KEY_FILE_LENGTH)
+        except NotARegularFileError:
+            raise ValueError(
+                f"{os.fspath(path)}: not a regular file; an nginx session "
+                f"ticket key file holds {NGINX_AES128_KEY_FILE_LENGTH} or "
+                f"{NGINX_AES256_KEY_FILE_LENGTH} bytes"
+            ) from None
+        except FileTooLargeError as error:
+            raise ValueError(
+                f"{os.fspath(path)}: {_wrong_key_file_size(error.size)}"
+            ) from None
         try:
             return cls.from_nginx_bytes(data)
         except ValueError as exc:

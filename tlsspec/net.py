@@ -43,6 +43,11 @@ from tlsspec.runtime.events import (
     HandshakeComplete,
     NewSession,
 )
+from tlsspec.runtime.files import (
+    FileTooLargeError,
+    NotARegularFileError,
+    read_regular,
+)
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.session import MAX_SESSION_BYTES
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
@@ -120,38 +125,15 @@ def _read_option_file(path: Path, *, option: str, limit: int, expected: str) -> 
     # At most `limit` bytes from a regular file; OptionError otherwise.
     where = f"{option} {path}"
     try:
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-        # writer.  O_NOCTTY: a terminal named by mistake must not become the
-        # controlling one.
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-        fd = os.open(path, flags)
-    except OSError as e:
-        raise OptionError(f"{where}: {e.strerror or e}") from None
-    try:
-        # fstat on the open file, not stat on the path, so the file checked
-        # is the file read.
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OptionError(f"{where}: not a regular file; expected {expected}")
-        # One byte past the limit tells a too-large file apart without
-        # reading all of it.
-        chunks = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as e:
-        raise OptionError(f"{where}: {e.strerror or e}") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
+        return read_regular(path, limit=limit)
+    except NotARegularFileError:
+        raise OptionError(f"{where}: not a regular file; expected {expected}") from None
+    except FileTooLargeError:
         raise OptionError(
             f"{where}: larger than the {limit}-byte limit; expected {expected}"
-        )
-    return data
+        ) from None
+    except OSError as e:
+        raise OptionError(f"{where}: {e.strerror or e}") from None
 
 
 def _load_certificates(
