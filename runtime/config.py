@@ -38,10 +38,31 @@ from tlsspec.runtime.limits import DEFAULT_LIMITS, Limits
 from tlsspec.runtime.suites import ALL_SUITES, SUITES_BY_CODE, CipherSuite
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 
-__all__ = ["DEFAULT_TICKET_LIFETIME", "ClientConfig", "ServerConfig"]
+__all__ = ["DEFAULT_TICKET_LIFETIME", "ClientConfig", "ConfigError", "ServerConfig"]
 
 #: RFC 5077 §5.6 leaves the lifetime to the server; OpenSSL's default.
 DEFAULT_TICKET_LIFETIME: Final = 7200
+
+
+class ConfigError(ValueError):
+    """A config field holds a value that cannot be used.
+
+    The message is ``"<field>: <reason>"``; the attributes let a front end
+    name its own option or file for the field instead.
+
+    Attributes:
+        field: The field the message names.
+        reason: What is wrong with it.
+        fields: Every field the problem involves, ``field`` first (a key
+            that does not match the leaf involves the chain too).
+    """
+
+    def __init__(self, field: str, reason: str, *, also: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+        self.fields = (field, *also)
+
 
 Clock = Callable[[], float]
 Random = Callable[[int], bytes]
@@ -77,11 +98,11 @@ def _suites(spec: Sequence[SuiteSpec] | None) -> tuple[CipherSuite, ...]:
                 f"CipherSuite, an IANA name or a 16-bit code"
             )
         if suite is None:
-            raise ValueError(f"cipher_suites: {item!r} is not an implemented suite")
+            raise ConfigError("cipher_suites", f"{item!r} is not an implemented suite")
         if suite not in suites:
             suites.append(suite)
     if not suites:
-        raise ValueError("cipher_suites: empty; expected at least one suite")
+        raise ConfigError("cipher_suites", "empty; expected at least one suite")
     return tuple(suites)
 
 
@@ -112,17 +133,19 @@ def _alpn(protocols: Sequence[str | bytes]) -> tuple[bytes, ...]:
                 f"expected a str or bytes name"
             )
         if not 1 <= len(name) <= _ALPN_MAX:
-            raise ValueError(
-                f"alpn_protocols: {protocol!r} is {len(name)} bytes, expected "
-                f"1 to {_ALPN_MAX} (RFC 7301 §3.1)"
+            raise ConfigError(
+                "alpn_protocols",
+                f"{protocol!r} is {len(name)} bytes, expected "
+                f"1 to {_ALPN_MAX} (RFC 7301 §3.1)",
             )
         names.append(name)
     # Each name travels behind its 1-byte length.
     total = sum(1 + len(name) for name in names)
     if total > _ALPN_LIST_MAX:
-        raise ValueError(
-            f"alpn_protocols: {total} bytes encoded, expected at most "
-            f"{_ALPN_LIST_MAX} to fit one extension (RFC 7301 §3.1)"
+        raise ConfigError(
+            "alpn_protocols",
+            f"{total} bytes encoded, expected at most "
+            f"{_ALPN_LIST_MAX} to fit one extension (RFC 7301 §3.1)",
         )
     return tuple(names)
 
@@ -141,12 +164,12 @@ def _groups(groups: Sequence[GroupSpec]) -> tuple[NamedGroup, ...]:
             )
         if group not in DEFAULT_GROUPS:
             implemented = ", ".join(g.name for g in DEFAULT_GROUPS)
-            raise ValueError(
-                f"groups: {item!r} is not implemented; expected one of {implemented}"
+            raise ConfigError(
+                "groups", f"{item!r} is not implemented; expected one of {implemented}"
             )
         chosen.append(NamedGroup(group))
     if not chosen:
-        raise ValueError("groups: empty; expected at least one group")
+        raise ConfigError("groups", "empty; expected at least one group")
     return tuple(chosen)
 
 
@@ -222,8 +245,8 @@ class ClientConfig:
             ``keylog`` that is not a KeyLogWriter, a ``clock`` or
             ``random`` that is not callable, ``limits`` that is not a
             :class:`~tlsspec.runtime.limits.Limits`.
-        ValueError: A suite, group or ALPN name is invalid, or the ALPN
-            names do not fit one extension.
+        ConfigError: A suite, group or ALPN name is invalid, or the ALPN
+            names do not fit one extension (a ValueError naming the field).
     """
 
     trust_anchors: tuple[x509.Certificate, ...] | None = None
@@ -283,7 +306,8 @@ class ServerConfig:
             ``x509.Certificate``, a key that is not a private key object,
             ``ticket_keys`` that is not a TicketKeyRing, a non-int
             ``ticket_lifetime``, or as for :class:`ClientConfig`.
-        ValueError: The chain is empty, the key does not match the leaf or
+        ConfigError: A ValueError naming the field: the chain is empty,
+            the key does not match the leaf or
             is of an unsupported type, no configured suite fits the key, a
             suite, group or ALPN name is invalid, ``ticket_lifetime`` is out
             of range, or the chain is too large for a Certificate message
@@ -317,23 +341,27 @@ class ServerConfig:
         _check_bool("tls13_downgrade_sentinel", self.tls13_downgrade_sentinel)
         chain = _certificates("certificate_chain", self.certificate_chain, "leaf")
         if not chain:
-            raise ValueError("certificate_chain: empty; expected the leaf first")
+            raise ConfigError("certificate_chain", "empty; expected the leaf first")
         _check_private_key(self.private_key)
         authentication = authentication_of(self.private_key)
         if authentication is None:
-            raise ValueError(
-                "private_key: expected an RSA key or an ECDSA key on P-256 or P-384"
+            raise ConfigError(
+                "private_key", "expected an RSA key or an ECDSA key on P-256 or P-384"
             )
         if _spki(chain[0].public_key()) != _spki(self.private_key.public_key()):
-            raise ValueError("private_key: does not match the leaf certificate")
+            raise ConfigError(
+                "private_key",
+                "does not match the leaf certificate",
+                also=("certificate_chain",),
+            )
         suites = tuple(
             suite
             for suite in _suites(self.cipher_suites)
             if suite.authentication is authentication
         )
         if not suites:
-            raise ValueError(
-                f"cipher_suites: none fits a {authentication.name} certificate key"
+            raise ConfigError(
+                "cipher_suites", f"none fits a {authentication.name} certificate key"
             )
         _check_ticket_keys(self.ticket_keys)
         _check_ticket_lifetime(self.ticket_lifetime)
@@ -362,8 +390,8 @@ def _certificate_message(der: tuple[bytes, ...]) -> bytes:
             }
         )
     except EncodeError as error:
-        raise ValueError(
-            f"certificate_chain: does not fit a Certificate message: {error}"
+        raise ConfigError(
+            "certificate_chain", f"does not fit a Certificate message: {error}"
         ) from None
 
 
@@ -400,9 +428,10 @@ def _check_ticket_lifetime(lifetime: object) -> None:
     # RFC 5077 §3.3: a ticket_lifetime_hint of 0 means "unspecified", so a
     # client would keep offering tickets this server already refuses.
     if not 1 <= lifetime <= _UINT32_MAX:
-        raise ValueError(
-            f"ticket_lifetime: {lifetime}, expected at least 1 second and at "
-            f"most {_UINT32_MAX} (a uint32)"
+        raise ConfigError(
+            "ticket_lifetime",
+            f"{lifetime}, expected at least 1 second and at "
+            f"most {_UINT32_MAX} (a uint32)",
         )
 
 

@@ -36,6 +36,7 @@ from tlsspec.runtime import (
     Session,
 )
 from tlsspec.runtime.alerts import TLSError
+from tlsspec.runtime.config import ConfigError
 from tlsspec.runtime.events import (
     AlertReceived,
     ApplicationData,
@@ -263,24 +264,31 @@ def server_config(options: ServeOptions) -> ServerConfig:
             alpn_protocols=tuple(options.alpn),
             keylog=keylog,
         )
-    except ValueError as e:
-        raise OptionError(_as_option_error(e, options)) from None
+    except ConfigError as e:
+        files = {"certificate_chain": options.cert, "private_key": options.key}
+        raise _option_error(e, files) from None
 
 
-def _as_option_error(error: ValueError, options: ServeOptions) -> str:
-    # The config names its fields; the user knows the options and files
-    # the values came from.
-    message = str(error)
-    field, _, rest = message.partition(": ")
-    if field == "private_key" and "does not match" in rest:
-        return f"--cert {options.cert} with --key {options.key}: {rest}"
-    where = {
-        "private_key": f"--key {options.key}",
-        "certificate_chain": f"--cert {options.cert}",
-        "ticket_lifetime": "--ticket-lifetime",
-        "alpn_protocols": "--alpn",
-    }.get(field)
-    return f"{where}: {rest}" if where else message
+# The config fields the command line fills, in the order errors name them.
+_OPTION_OF_FIELD = {
+    "certificate_chain": "--cert",
+    "private_key": "--key",
+    "ticket_lifetime": "--ticket-lifetime",
+    "alpn_protocols": "--alpn",
+}
+
+
+def _option_error(error: ConfigError, files: dict[str, Path]) -> ValueError:
+    # The config names its fields; the user knows the options, and the
+    # files, the values came from.
+    named = [
+        f"{option} {files[field]}" if field in files else option
+        for field, option in _OPTION_OF_FIELD.items()
+        if field in error.fields
+    ]
+    if not named:
+        return error
+    return OptionError(f"{' with '.join(named)}: {error.reason}")
 
 
 def _load_ticket_keys(paths: Sequence[Path]) -> list[TicketKey]:
@@ -573,11 +581,8 @@ def client_config(options: ConnectOptions) -> ClientConfig:
             alpn_protocols=tuple(options.alpn),
             keylog=keylog,
         )
-    except ValueError as e:
-        field, _, rest = str(e).partition(": ")
-        if field == "alpn_protocols":
-            raise OptionError(f"--alpn: {rest}") from None
-        raise
+    except ConfigError as e:
+        raise _option_error(e, {}) from None
 
 
 class ConnectError(Exception):

@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from tests.support.openssl import TlsIdentity, make_rsa_identity
+from tests.support.openssl import TlsIdentity, make_ecdsa_identity, make_rsa_identity
 from tlsspec.generated.extensions import NamedGroup
 from tlsspec.runtime import ClientConfig, ServerConfig
+from tlsspec.runtime.config import ConfigError
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.limits import Limits
 from tlsspec.runtime.tickets import TicketKeyRing
@@ -300,3 +301,19 @@ def test_limits_say_which_bound_a_value_breaks(
 ) -> None:
     with pytest.raises(ValueError, match=rf"^Limits\.{message}"):
         Limits(**changes)  # type: ignore[arg-type]
+
+
+def test_config_errors_name_their_fields_for_front_ends() -> None:
+    identity, other = make_rsa_identity(), make_ecdsa_identity()
+    with pytest.raises(ConfigError) as mismatch:
+        ServerConfig([identity.cert], other.key)
+    assert str(mismatch.value) == "private_key: does not match the leaf certificate"
+    assert mismatch.value.fields == ("private_key", "certificate_chain")
+    assert mismatch.value.reason == "does not match the leaf certificate"
+
+    with pytest.raises(ConfigError) as alpn:
+        ClientConfig(verify=False, alpn_protocols=[""])
+    assert alpn.value.field == "alpn_protocols"
+    assert str(alpn.value) == (
+        "alpn_protocols: '' is 0 bytes, expected 1 to 255 (RFC 7301 §3.1)"
+    )
