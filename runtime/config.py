@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypeAlias, get_args
+from typing import Any, Final, TypeAlias, get_args
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import (
@@ -62,6 +62,14 @@ class ConfigError(ValueError):
         self.field = field
         self.reason = reason
         self.fields = (field, *also)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling and copying rebuild from the parts, not from args.
+        return (_config_error, (self.field, self.reason, self.fields[1:]))
+
+
+def _config_error(field: str, reason: str, also: tuple[str, ...]) -> ConfigError:
+    return ConfigError(field, reason, also=also)
 
 
 Clock = Callable[[], float]
@@ -124,7 +132,13 @@ def _alpn(protocols: Sequence[str | bytes]) -> tuple[bytes, ...]:
     names = []
     for index, protocol in enumerate(_items("alpn_protocols", protocols, "names")):
         if isinstance(protocol, str):
-            name = protocol.encode("utf-8")
+            try:
+                name = protocol.encode("utf-8")
+            except UnicodeEncodeError:
+                # A surrogate, e.g. from a command line in another encoding.
+                raise ConfigError(
+                    "alpn_protocols", f"{protocol!r} is not encodable as UTF-8"
+                ) from None
         elif isinstance(protocol, bytes | bytearray | memoryview):
             name = bytes(protocol)
         else:
@@ -361,7 +375,7 @@ class ServerConfig:
         )
         if not suites:
             raise ConfigError(
-                "cipher_suites", f"none fits a {authentication.name} certificate key"
+                "cipher_suites", f"none fits the {authentication.name} certificate key"
             )
         _check_ticket_keys(self.ticket_keys)
         _check_ticket_lifetime(self.ticket_lifetime)

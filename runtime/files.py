@@ -63,7 +63,9 @@ def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o666) ->
     try:
         fd = os.open(path, flags | _SAFE_FLAGS, mode)
     except OSError as error:
-        if error.errno == errno.ENXIO:  # a FIFO with no reader, or a socket
+        # ENXIO: a FIFO with no reader, or a socket; EISDIR: a directory
+        # opened for writing.
+        if error.errno in (errno.ENXIO, errno.EISDIR):
             raise NotARegularFileError(path) from None
         raise
     try:
@@ -89,10 +91,16 @@ def read_regular(path: str | os.PathLike[str], *, limit: int) -> bytes:
         The file's bytes.
 
     Raises:
+        TypeError: ``limit`` is not an int.
+        ValueError: ``limit`` is negative.
         NotARegularFileError: ``path`` is not a regular file.
         FileTooLargeError: The file holds more than ``limit`` bytes.
         OSError: The file cannot be opened or read.
     """
+    if type(limit) is not int:
+        raise TypeError(f"limit: expected an int, got {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"limit: {limit}, expected 0 or more bytes")
     fd = open_regular(path, os.O_RDONLY)
     try:
         chunks = []

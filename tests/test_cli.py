@@ -287,11 +287,16 @@ def test_parse_usage_mistakes_are_named_in_one_line(
             "([ADDRESS]:PORT for IPv6), got '::1:4433'",
         ),
         (
+            ["connect", "127.0.0.1:²"],
+            "tlsspec connect: expected HOST:PORT with a port 1..65535 "
+            "([ADDRESS]:PORT for IPv6), got '127.0.0.1:²'",
+        ),
+        (
             ["connect", "127.0.0.1:9", "--insecure", "--send", ""],
             "tlsspec connect: --send TEXT is empty",
         ),
     ],
-    ids=["unclosed-bracket", "bare-ipv6", "empty-send"],
+    ids=["unclosed-bracket", "bare-ipv6", "superscript-port", "empty-send"],
 )
 def test_connect_refuses_malformed_arguments_before_connecting(
     args: list[str], message: str

@@ -10,6 +10,7 @@ instead of exhausting the machine.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import subprocess
@@ -408,3 +409,12 @@ def test_a_key_of_an_unsupported_type_names_the_key_file(
 
     assert result.returncode == 2
     assert result.stderr.startswith(f"tlsspec serve: --key {ed25519}: expected ")
+
+
+def test_resolver_errors_read_as_the_resolver_says() -> None:
+    # Resolver codes are negative and unknown to os.strerror.
+    error = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert net._reason(error) == "Name or service not known"
+    assert net._reason(
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('x', 1)")
+    ) == (os.strerror(errno.ECONNREFUSED))

@@ -569,7 +569,8 @@ def _valid_server_name(name: str) -> bool:
 
 
 def _port(text: str, *, allow_zero: bool) -> int | None:
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also takes '²' and other scripts'.
+    if not (text.isascii() and text.isdigit()):
         return None
     port = int(text)
     low = 0 if allow_zero else 1

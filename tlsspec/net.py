@@ -179,8 +179,11 @@ def _load_private_key(path: Path) -> PrivateKeyTypes:
 
 def _reason(error: OSError) -> str:
     # The errno's own text: asyncio's and the socket layer's messages carry
-    # Python tuples and reprs.
-    return os.strerror(error.errno) if error.errno else str(error)
+    # Python tuples and reprs.  Resolver errors have codes of their own,
+    # which os.strerror does not know; their text is already plain.
+    if isinstance(error, socket.gaierror) or not error.errno:
+        return error.strerror or str(error)
+    return os.strerror(error.errno)
 
 
 def _json_trace(options: ServeOptions | ConnectOptions) -> bool:
@@ -527,7 +530,11 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
         for task in asyncio.all_tasks():
             if task is not current:
                 task.cancel()
-    print("tlsspec serve: stopped", file=out, flush=True)
+    print(
+        "tlsspec serve: stopped",
+        file=sys.stderr if _json_trace(options) else out,
+        flush=True,
+    )
     return 0
 
 
@@ -744,16 +751,18 @@ def _save_session(path: Path, data: bytes) -> None:
     # over it: the file is owner-only even when it existed before, and a
     # reader never sees half a session.
     target = path.resolve()
-    fd, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
+    temporary = None
     try:
+        fd, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.replace(temporary, target)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise OptionError(
             f"--sess-out {path}: cannot save the session: {e.strerror or e}"
         ) from None

@@ -6,6 +6,8 @@ an internal_error alert or an unrelated exception.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 import pytest
@@ -317,3 +319,21 @@ def test_config_errors_name_their_fields_for_front_ends() -> None:
     assert str(alpn.value) == (
         "alpn_protocols: '' is 0 bytes, expected 1 to 255 (RFC 7301 §3.1)"
     )
+
+
+def test_an_alpn_name_that_is_not_utf8_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ClientConfig(verify=False, alpn_protocols=["\udcff"])
+    assert str(caught.value) == ("alpn_protocols: '\\udcff' is not encodable as UTF-8")
+
+
+def test_config_errors_survive_pickling_and_copying() -> None:
+    error = ConfigError("private_key", "does not match", also=("certificate_chain",))
+    for twin in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert isinstance(twin, ConfigError)
+        assert (twin.field, twin.reason, twin.fields) == (
+            error.field,
+            error.reason,
+            error.fields,
+        )
+        assert str(twin) == str(error)

@@ -82,3 +82,20 @@ def test_open_regular_creates_with_the_mode_given(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_plain_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_regular(tmp_path / "missing", limit=10)
+
+
+def test_a_directory_opened_for_writing_is_not_a_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(NotARegularFileError):
+        open_regular(tmp_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+
+@pytest.mark.parametrize(
+    ("limit", "error"), [(-1, ValueError), (None, TypeError), (1.5, TypeError)]
+)
+def test_a_limit_that_is_not_a_byte_count_is_refused(
+    tmp_path: Path, limit: object, error: type[Exception]
+) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    with pytest.raises(error, match=r"^limit: "):
+        read_regular(path, limit=limit)  # type: ignore[arg-type]
