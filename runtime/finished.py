@@ -85,11 +85,19 @@ def verify_finished(expected: bytes, received: bytes) -> None:
 
     Raises:
         TypeError: An argument is not bytes-like.
+        ValueError: ``expected`` is shorter than the 12 bytes RFC 5246
+            §7.4.9 sets as the least verify_data_length: the caller's
+            mistake, and an empty pair would otherwise compare equal.
         LocalProtocolError: decode_error if ``received`` has the wrong
             length; decrypt_error if its value differs.
     """
     expected = _as_bytes("expected", expected)
     received = _as_bytes("received", received)
+    if len(expected) < VERIFY_DATA_LENGTH:
+        raise ValueError(
+            f"verify_finished: expected is {len(expected)} bytes; "
+            f"verify_data is at least {VERIFY_DATA_LENGTH} (RFC 5246 §7.4.9)"
+        )
     if len(received) != len(expected):
         raise LocalProtocolError(
             f"Finished.verify_data: {len(received)} bytes, expected {len(expected)}",

@@ -108,6 +108,7 @@ def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
         A fresh ``cryptography`` hash algorithm object, e.g. ``SHA256()``.
 
     Raises:
+        TypeError: ``hash`` is not a str.
         ValueError: ``hash`` is not a TLS 1.2 PRF hash.
     """
     return type(_prf_instance(hash))()
@@ -118,6 +119,10 @@ def _prf_instance(hash: str, *, legacy: bool = False) -> hashes.HashAlgorithm:
     try:
         return _PRF_INSTANCES[hash]
     except (KeyError, TypeError):
+        if not isinstance(hash, str):
+            raise TypeError(
+                f"PRF hash: expected a name such as 'sha256', got {type(hash).__name__}"
+            ) from None
         names = (*PRF_HASHES, LEGACY_PRF) if legacy else PRF_HASHES
         raise ValueError(
             f"PRF hash {hash!r} is not supported; expected one of {', '.join(names)}"
@@ -135,6 +140,7 @@ def digest_size(hash: str) -> int:
         36 (MD5 and SHA-1 side by side) for the TLS 1.0 PRF.
 
     Raises:
+        TypeError: ``hash`` is not a str.
         ValueError: ``hash`` names no PRF.
     """
     if hash == LEGACY_PRF:
@@ -215,8 +221,8 @@ def prf(
         ``length`` pseudorandom bytes.
 
     Raises:
-        TypeError: ``secret``, ``label`` or ``seed`` is not bytes-like, or
-            ``length`` is not an int.
+        TypeError: ``secret``, ``label`` or ``seed`` is not bytes-like,
+            ``length`` is not an int, or ``hash`` is not a str.
         ValueError: ``hash`` is not a TLS 1.2 PRF hash, or ``length`` is
             negative.
     """
@@ -301,7 +307,8 @@ def master_secret(
         The 48-byte master secret.
 
     Raises:
-        TypeError: A byte-string argument is not bytes-like.
+        TypeError: A byte-string argument is not bytes-like, or ``hash``
+            is not a str.
         ValueError: A random is not 32 bytes, or ``hash`` names no PRF.
     """
     client_random = _check_random("client_random", client_random)
@@ -334,7 +341,8 @@ def extended_master_secret(
         The 48-byte master secret.
 
     Raises:
-        TypeError: A byte-string argument is not bytes-like.
+        TypeError: A byte-string argument is not bytes-like, or ``hash``
+            is not a str.
         ValueError: ``session_hash`` has the wrong length for ``hash``, or
             ``hash`` names no PRF.
     """
@@ -380,8 +388,8 @@ def key_block(
         ``length`` bytes for the record layer to slice.
 
     Raises:
-        TypeError: A byte-string argument is not bytes-like, or ``length``
-            is not an int.
+        TypeError: A byte-string argument is not bytes-like, ``length``
+            is not an int, or ``hash`` is not a str.
         ValueError: A random is not 32 bytes, ``length`` is negative, or
             ``hash`` names no PRF.
     """
@@ -421,8 +429,8 @@ def verify_data(
         ``length`` bytes of verify_data.
 
     Raises:
-        TypeError: A byte-string argument is not bytes-like, or ``length``
-            is not an int.
+        TypeError: A byte-string argument is not bytes-like, ``length``
+            is not an int, or ``hash`` is not a str.
         ValueError: ``sender`` is neither ``"client"`` nor ``"server"``,
             ``length`` is below 12, ``hash`` names no PRF,
             ``master_secret`` is not 48 bytes, or ``handshake_hash`` is not

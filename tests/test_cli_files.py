@@ -418,3 +418,82 @@ def test_resolver_errors_read_as_the_resolver_says() -> None:
     assert net._reason(
         ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('x', 1)")
     ) == (os.strerror(errno.ECONNREFUSED))
+
+
+# -- parse input and empty paths -----------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("records", [False, True])
+def test_parse_stops_reading_an_endless_input_at_its_bound(records: bool) -> None:
+    # The memory ceiling would end the process well before /dev/zero did.
+    args = ["--records", "/dev/zero"] if records else ["Handshake", "/dev/zero"]
+    result = tlsspec("parse", *args)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tlsspec: /dev/zero: more than 64 MiB; parse reads one message or "
+        "one record stream of at most that size\n"
+    )
+
+
+def test_parse_reads_a_pipe_as_its_file() -> None:
+    # Pipes are legitimate input (stdin, or <(...) as FILE): no
+    # regular-file check applies to parse.
+    read, write = os.pipe()
+    os.write(write, bytes.fromhex("0e000000"))
+    os.close(write)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "tlsspec", "parse", "Handshake", f"/dev/fd/{read}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+            pass_fds=(read,),
+        )
+    finally:
+        os.close(read)
+
+    assert result.returncode == 0, result.stderr
+    assert "msg_type: server_hello_done (14)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("parse", "Handshake", ""), "FILE"),
+        (("parse", "Handshake", "x", "--codecs", ""), "--codecs"),
+        (("generate", ""), "SPEC_DIR"),
+        (("generate", "-o", ""), "-o/--out"),
+        (("serve", "--cert", "", "--key", "k"), "--cert"),
+        (("connect", NOWHERE, "--keylog", ""), "--keylog"),
+        (("connect", NOWHERE, "--sess-in", ""), "--sess-in"),
+    ],
+)
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(
+    args: tuple[str, ...], names: str
+) -> None:
+    result = tlsspec(*args)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        f"error: argument {names}: expected a path, got an empty string"
+    )
+
+
+def test_parse_records_takes_an_empty_name_for_no_file() -> None:
+    result = tlsspec("parse", "--records", "")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tlsspec: --records reads FILE (or stdin) and takes no TYPE; '' is no file\n"
+    )
+
+
+def test_parse_names_a_missing_file_without_an_errno() -> None:
+    result = tlsspec("parse", "Handshake", "no-such-file.bin")
+
+    assert result.returncode == 2
+    assert result.stderr == "tlsspec: no-such-file.bin: No such file or directory\n"

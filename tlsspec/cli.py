@@ -27,6 +27,22 @@ MAX_PORT = 65535
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 DEFAULT_OUT = Path("generated")
 BYTES_SHOWN = 48
+# parse reads its whole input before decoding; a bound keeps /dev/zero or an
+# endless pipe from taking the machine's memory.  Far above any handshake
+# message (2^24 bytes at most) or a capture's record stream.
+MAX_PARSE_INPUT = 64 * 1024 * 1024
+
+
+def _nonempty(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
+def _path(text: str) -> Path:
+    # Path("") is ".", the current folder: an empty argument would be
+    # reported, or worse used, as a folder the user never named.
+    return Path(_nonempty(text))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "spec_dir",
         nargs="?",
-        type=Path,
+        type=_path,
         default=DEFAULT_SPECS,
         metavar="SPEC_DIR",
         help="folder of *.tls files (default: specs/)",
@@ -56,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_path,
         default=DEFAULT_OUT,
         metavar="OUT_DIR",
         help="output package folder (default: generated/)",
@@ -83,14 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     srv.add_argument(
         "--cert",
-        type=Path,
+        type=_path,
         required=True,
         metavar="PEM",
         help="certificate chain, leaf first",
     )
     srv.add_argument(
         "--key",
-        type=Path,
+        type=_path,
         required=True,
         metavar="PEM",
         help="private key (RSA or ECDSA), unencrypted PEM",
@@ -101,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     srv.add_argument(
         "--ticket-key",
-        type=Path,
+        type=_path,
         action="append",
         default=[],
         metavar="FILE",
@@ -153,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         help="SNI name and name to verify (default: HOST unless it is an IP)",
     )
     trust = con.add_mutually_exclusive_group()
-    trust.add_argument("--cafile", type=Path, metavar="PEM", help="trust anchors")
+    trust.add_argument("--cafile", type=_path, metavar="PEM", help="trust anchors")
     trust.add_argument(
         "--insecure", action="store_true", help="do not verify the server's certificate"
     )
@@ -166,12 +182,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     con.add_argument(
         "--sess-out",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="save the session for a later --sess-in",
     )
     con.add_argument(
-        "--sess-in", type=Path, metavar="FILE", help="resume the session saved in FILE"
+        "--sess-in", type=_path, metavar="FILE", help="resume the session saved in FILE"
     )
     con.add_argument(
         "--send", metavar="TEXT", help="send TEXT after the handshake, print the reply"
@@ -194,7 +210,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--keylog",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="append NSS key log lines (SSLKEYLOGFILE is honoured too)",
     )
@@ -224,6 +240,7 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
         "file",
         nargs="?",
         default="-",
+        type=_nonempty,
         metavar="FILE",
         help="input file, '-' for stdin (default)",
     )
@@ -247,7 +264,7 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
     parse.add_argument(
         "--codecs",
         metavar="PACKAGE_DIR",
-        type=Path,
+        type=_path,
         help="a folder made by 'tlsspec generate' (default: tlsspec.generated)",
     )
 
@@ -344,10 +361,22 @@ def _param_value(text: str) -> Any:
 
 
 def _read_input(args: argparse.Namespace) -> bytes:
+    # Pipes are welcome (stdin, or <(...) as FILE), so no regular-file
+    # check here; only the amount read is bounded.
     if args.file == "-":
-        data = sys.stdin.buffer.read()
+        name, data = "stdin", sys.stdin.buffer.read(MAX_PARSE_INPUT + 1)
     else:
-        data = Path(args.file).read_bytes()
+        name = args.file
+        try:
+            with open(args.file, "rb") as f:
+                data = f.read(MAX_PARSE_INPUT + 1)
+        except OSError as e:
+            raise ValueError(f"{name}: {e.strerror or e}") from None
+    if len(data) > MAX_PARSE_INPUT:
+        raise ValueError(
+            f"{name}: more than {MAX_PARSE_INPUT // (1024 * 1024)} MiB; parse "
+            "reads one message or one record stream of at most that size"
+        )
     if args.hex:
         digits = "".join(data.decode("ascii", errors="replace").split())
         wrong = next((c for c in digits if c not in string.hexdigits), None)
@@ -415,7 +444,7 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.file != "-":
             print("tlsspec: --records takes FILE only, not TYPE", file=err)
             return 2
-        if not Path(args.type).exists():
+        if not args.type or not Path(args.type).exists():
             print(
                 f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
                 f"{args.type!r} is no file",

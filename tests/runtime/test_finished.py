@@ -139,6 +139,19 @@ def test_verify_data_that_is_not_bytes_like_is_refused_by_name(
         verify_finished(value, EXPECTED)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("length", [0, 1, VERIFY_DATA_LENGTH - 1])
+def test_expected_verify_data_below_the_rfc_minimum_is_the_callers_mistake(
+    length: int,
+) -> None:
+    # Two empty values would otherwise compare equal and pass.
+    with pytest.raises(
+        ValueError,
+        match=rf"^verify_finished: expected is {length} bytes; verify_data is "
+        r"at least 12 \(RFC 5246 §7\.4\.9\)$",
+    ):
+        verify_finished(EXPECTED[:length], EXPECTED[:length])
+
+
 def test_compute_verify_data_refuses_a_master_secret_not_48_bytes() -> None:
     with pytest.raises(ValueError, match=r"^master_secret must be 48 bytes .*got 5$"):
         compute_verify_data(

@@ -234,6 +234,21 @@ def test_derivations_reject_unknown_hash_names() -> None:
         extended_master_secret(b"pms", session_hash=bytes(32), hash="sha1")
 
 
+@pytest.mark.parametrize("name", [None, 256, b"sha256"])
+def test_hash_names_that_are_not_str_are_type_errors(name: object) -> None:
+    randoms = {"client_random": bytes(32), "server_random": bytes(32)}
+    type_name = type(name).__name__
+    message = f"^PRF hash: expected a name such as 'sha256', got {type_name}$"
+    with pytest.raises(TypeError, match=message):
+        prf(b"s", label=b"l", seed=b"s", length=12, hash=name)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        master_secret(b"pms", hash=name, **randoms)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        prf_module.digest_size(name)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        prf_module.hash_algorithm(name)  # type: ignore[arg-type]
+
+
 def test_prf_rejects_negative_length() -> None:
     with pytest.raises(ValueError, match="negative"):
         prf(b"s", label=b"l", seed=b"s", length=-1)
