@@ -167,7 +167,11 @@ class ClientConnection(Connection):
                 "server_name: required when the config verifies certificates"
             )
         super().__init__(
-            State.EXPECT_START, config.random, config.keylog, config.limits
+            State.EXPECT_START,
+            config.clock,
+            config.random,
+            config.keylog,
+            config.limits,
         )
         self._config = config
         self._server_name = server_name
@@ -190,7 +194,7 @@ class ClientConnection(Connection):
         reason = None
         if session.server_name != self._server_name:
             reason = "it was issued for another server name (RFC 6066 §3)"
-        elif session.expired(self._config.clock()):
+        elif session.expired(self._clock()):
             reason = "its lifetime has passed"
         elif session.cipher_suite not in (self._config.cipher_suites or ()):
             reason = "its cipher suite is no longer offered"
@@ -472,7 +476,7 @@ class ClientConnection(Connection):
             body["certificate_list"],
             server_name=self._server_name,
             trust_anchors=self._config.trust_anchors,
-            now=self._config.clock(),
+            now=self._clock(),
             verify=self._config.verify,
         )
         # RFC 8422 §5.3: the certificate key must fit the suite's signature.
@@ -598,7 +602,7 @@ class ClientConnection(Connection):
                 cipher_suite=handshake.suite,
                 extended_master_secret=handshake.extended_master_secret,
                 lifetime=handshake.new_ticket_lifetime,
-                received_at=int(self._config.clock()),
+                received_at=int(self._clock()),
                 server_name=self._server_name,
                 alpn_protocol=_alpn_text(handshake.alpn_protocol),
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, get_args
 
@@ -35,6 +35,7 @@ from tlsspec.runtime.keyexchange import (
 )
 from tlsspec.runtime.keylog import KeyLogWriter
 from tlsspec.runtime.limits import DEFAULT_LIMITS, Limits
+from tlsspec.runtime.sources import Clock, Random, check_callable
 from tlsspec.runtime.suites import ALL_SUITES, SUITES_BY_CODE, CipherSuite
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 
@@ -72,8 +73,6 @@ def _config_error(field: str, reason: str, also: tuple[str, ...]) -> ConfigError
     return ConfigError(field, reason, also=also)
 
 
-Clock = Callable[[], float]
-Random = Callable[[int], bytes]
 SuiteSpec: TypeAlias = CipherSuite | int | str
 GroupSpec: TypeAlias = NamedGroup | int | str
 
@@ -213,10 +212,8 @@ def _certificates(name: str, value: object, hint: str) -> tuple[x509.Certificate
 def _check_common(config: ClientConfig | ServerConfig) -> None:
     # The checks both configs share; each names the field it refuses.
     _check_limits(config.limits)
-    for name in ("clock", "random"):
-        if not callable(getattr(config, name)):
-            kind = type(getattr(config, name)).__name__
-            raise TypeError(f"{name}: expected a callable, got {kind}")
+    check_callable("clock", config.clock)
+    check_callable("random", config.random)
     if config.keylog is not None and not isinstance(config.keylog, KeyLogWriter):
         raise TypeError(
             f"keylog: expected a KeyLogWriter or None, got "
@@ -248,7 +245,10 @@ class ClientConfig:
             (:class:`NamedGroup` members, names such as ``"x25519"`` or
             codes).
         clock: Seconds since the epoch.
-        random: Source of random bytes, ``random(n)``.
+        random: Source of random bytes, ``random(n)``.  Connections check
+            what the clock and the random source return on each call: a
+            wrong value raises TypeError or ValueError from
+            ``start_handshake``, or an internal_error from ``receive_data``.
         keylog: Write each master secret here (debugging only).
         limits: What a connection accepts and holds from the server; see
             :mod:`~tlsspec.runtime.limits`.
@@ -305,7 +305,10 @@ class ServerConfig:
         groups: ECDHE groups accepted, most preferred first, as for
             :class:`ClientConfig`.
         clock: Seconds since the epoch.
-        random: Source of random bytes, ``random(n)``.
+        random: Source of random bytes, ``random(n)``.  Connections check
+            what the clock and the random source return on each call: a
+            wrong value raises TypeError or ValueError from
+            ``start_handshake``, or an internal_error from ``receive_data``.
         keylog: Write each master secret here (debugging only).
         tls13_downgrade_sentinel: End ServerHello.random with RFC 8446
             §4.1.3's DOWNGRD\\x01 when the client offered TLS 1.3.  Only

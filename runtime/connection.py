@@ -69,6 +69,7 @@ from tlsspec.runtime.recordlayer import (
     RecordReader,
     RecordWriter,
 )
+from tlsspec.runtime.sources import Clock, Random, checked_clock, checked_random
 from tlsspec.runtime.state import (
     MESSAGE_OF_HANDSHAKE_TYPE,
     TRANSITIONS,
@@ -182,12 +183,16 @@ class Connection:
     def __init__(
         self,
         state: State,
-        random: Callable[[int], bytes],
+        clock: Clock,
+        random: Random,
         keylog: KeyLogWriter | None,
         limits: Limits,
     ) -> None:
         self._state = state
-        self._random = random
+        # The caller's sources, checked on every call: a wrong value is
+        # named where it is drawn (an internal_error inside receive_data).
+        self._clock = checked_clock(clock)
+        self._random = checked_random(random)
         self._keylog = keylog
         self._limits = limits
         self._reader = RecordReader(capacity=limits.max_buffered_ciphertext)
@@ -294,6 +299,9 @@ class Connection:
     def send_application_data(self, data: bytes | bytearray | memoryview) -> None:
         """Queue application data; it leaves once the handshake completes.
 
+        Data queued before the handshake completes is dropped if
+        :meth:`close` cancels the handshake.
+
         Args:
             data: Any length; it is cut into records of at most 2^14 bytes.
 
@@ -335,17 +343,50 @@ class Connection:
     def close(self) -> None:
         """Queue a close_notify (RFC 5246 §7.2.1); later sends are refused.
 
+        After the handshake the connection goes on reading until the
+        peer's close_notify.  Before the handshake completes, close()
+        cancels it instead: a warning user_canceled, then close_notify
+        (RFC 5246 §7.2.2), and the connection is closed at once: nothing
+        more is sent or read, and application data queued for after the
+        handshake is dropped.  A client that never started the handshake
+        sends nothing.
+
         Does nothing after a failure, a previous close, or once the
         connection is closed (the transport reached EOF: no one is left to
         read it).
         """
         if self._failure is not None or self._close_sent:
             return
-        if self._state is _CLOSED:
-            self._close_sent = True
-            return
         self._close_sent = True
+        state = self._state
+        if state is _CLOSED:
+            return
+        if state not in _APPLICATION_DATA_STATES:
+            self._cancel_handshake()
+            return
         self._writer.write(CONTENT_ALERT, alert_bytes(AlertDescription.close_notify))
+
+    def _cancel_handshake(self) -> None:
+        # Answering the peer's next flight would send messages after our
+        # own close_notify, which promises "no more messages" (§7.2.1).
+        if self._state is not State.EXPECT_START:
+            self._writer.write(
+                CONTENT_ALERT,
+                alert_bytes(AlertDescription.user_canceled, AlertLevel.warning),
+            )
+            self._writer.write(
+                CONTENT_ALERT, alert_bytes(AlertDescription.close_notify)
+            )
+        if self._queued:
+            _log.debug(
+                "%s: handshake cancelled; %d bytes of queued application data dropped",
+                self._role,
+                self._queued_length,
+            )
+        _log.debug("%s: handshake cancelled in %s", self._role, self._state)
+        self._state = State.CLOSED
+        self._forget_handshake()
+        self._drop_input_and_queue()
 
     # ------------------------------------------------------------------
     # Incoming records
@@ -467,7 +508,13 @@ class Connection:
             # RFC 5246 §7.2.1: answer close_notify with close_notify and
             # stop reading.
             self._events.append(ConnectionClosed(clean=True))
-            self.close()
+            if not self._close_sent:
+                # Only the close_notify: close() would first cancel a
+                # handshake the peer has just ended.
+                self._close_sent = True
+                self._writer.write(
+                    CONTENT_ALERT, alert_bytes(AlertDescription.close_notify)
+                )
             self._state = State.CLOSED
             self._forget_handshake()
             return

@@ -158,6 +158,10 @@ class ConnectionClosed(Event):
         clean: True when the peer sent close_notify (RFC 5246 §7.2.1);
             False for a fatal alert or a transport EOF without
             close_notify, after which received data may be truncated.
+            Clean says nothing was cut off, not that a handshake
+            completed: a peer that cancels its handshake (user_canceled,
+            then close_notify) closes cleanly before any
+            :class:`HandshakeComplete`.
     """
 
     clean: bool

@@ -138,7 +138,11 @@ class ServerConnection(Connection):
                 f"config: expected a ServerConfig, got {type(config).__name__}"
             )
         super().__init__(
-            State.EXPECT_CLIENT_HELLO, config.random, config.keylog, config.limits
+            State.EXPECT_CLIENT_HELLO,
+            config.clock,
+            config.random,
+            config.keylog,
+            config.limits,
         )
         self._config = config
         self._begin_handshake(_ServerHandshake())
@@ -303,7 +307,7 @@ class ServerConnection(Connection):
         ring = self._config.ticket_keys
         if ring is None or not offer.ticket:
             return None
-        opened = open_session(ring, offer.ticket, now=self._config.clock())
+        opened = open_session(ring, offer.ticket, now=self._clock())
         if opened is None:
             return None  # open_session logged why
         state, renew = opened
@@ -338,7 +342,7 @@ class ServerConnection(Connection):
         assert handshake.suite is not None and handshake.schedule is not None
         ring = self._config.ticket_keys
         assert ring is not None
-        now = int(self._config.clock())
+        now = int(self._clock())
         state = handshake.resumed_state
         if state is None:
             state = SessionState(

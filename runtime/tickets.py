@@ -40,7 +40,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType, UnionType
 from typing import Final
@@ -61,6 +61,13 @@ from tlsspec.generated.ticket import (
 from tlsspec.generated.ticket import ticket as ticket_codec
 from tlsspec.runtime.files import FileTooLargeError, NotARegularFileError, read_regular
 from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
+from tlsspec.runtime.sources import (
+    Clock,
+    Random,
+    check_callable,
+    checked_clock,
+    checked_random,
+)
 
 __all__ = [
     "AES_KEY_LENGTHS",
@@ -152,9 +159,6 @@ _NO_CLIENT_IDENTITY: Final = MappingProxyType(
 _STANDARD: Final = MasterSecretKind.standard
 _EXTENDED: Final = MasterSecretKind.extended
 
-Random = Callable[[int], bytes]
-Clock = Callable[[], float]
-
 
 def _require(name: str, value: object, allowed: tuple[int, ...]) -> None:
     if not isinstance(value, bytes):
@@ -236,9 +240,10 @@ class TicketKey:
             A new key with a random name.
 
         Raises:
-            TypeError: ``aes_key_length`` is not an int, or ``random`` is
-                not callable.
-            ValueError: ``aes_key_length`` is neither 16 nor 32.
+            TypeError: ``aes_key_length`` is not an int, ``random`` is not
+                callable, or it returned something other than bytes.
+            ValueError: ``aes_key_length`` is neither 16 nor 32, or
+                ``random(n)`` returned other than ``n`` bytes.
         """
         if type(aes_key_length) is not int:
             raise TypeError(
@@ -249,8 +254,8 @@ class TicketKey:
             raise ValueError(
                 f"aes_key_length must be 16 or 32 bytes, got {aes_key_length}"
             )
-        if not callable(random):
-            raise TypeError(f"random: expected a callable, got {type(random).__name__}")
+        check_callable("random", random)
+        random = checked_random(random)
         return cls(
             name=random(KEY_NAME_LENGTH),
             aes_key=random(aes_key_length),
@@ -420,6 +425,9 @@ class TicketKeyRing:
         clock: Seconds since the epoch, called when a key retires and when
             a ticket from a retired key arrives.
         random: Source of random bytes for IVs and for :meth:`rotate`.
+            What either returns is checked on each call (see
+            :mod:`tlsspec.runtime.sources`): a wrong value raises
+            TypeError or ValueError from the call that drew it.
 
     Raises:
         TypeError: ``keys`` is not an iterable of TicketKey,
@@ -444,14 +452,11 @@ class TicketKeyRing:
             )
         if not retire_after >= 0:
             raise ValueError(f"retire_after must be >= 0 seconds, got {retire_after}")
-        for name, value in (("clock", clock), ("random", random)):
-            if not callable(value):
-                raise TypeError(
-                    f"{name}: expected a callable, got {type(value).__name__}"
-                )
+        check_callable("clock", clock)
+        check_callable("random", random)
         self._retire_after = retire_after
-        self._clock = clock
-        self._random = random
+        self._clock = checked_clock(clock)
+        self._random = checked_random(random)
         # Writers replace the dict, never change it in place, so unseal()
         # and keys read a consistent snapshot without the lock; the lock
         # keeps concurrent writers from losing each other's changes.
