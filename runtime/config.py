@@ -259,8 +259,9 @@ class ClientConfig:
             ``keylog`` that is not a KeyLogWriter, a ``clock`` or
             ``random`` that is not callable, ``limits`` that is not a
             :class:`~tlsspec.runtime.limits.Limits`.
-        ConfigError: A suite, group or ALPN name is invalid, or the ALPN
-            names do not fit one extension (a ValueError naming the field).
+        ConfigError: A suite, group or ALPN name is invalid, the ALPN
+            names do not fit one extension, or ``trust_anchors`` is empty
+            while ``verify`` is on (a ValueError naming the field).
     """
 
     trust_anchors: tuple[x509.Certificate, ...] | None = None
@@ -280,6 +281,14 @@ class ClientConfig:
         if anchors is None:
             anchors = load_system_trust_anchors() if self.verify else ()
         anchors = _certificates("trust_anchors", anchors, "anchor")
+        if not anchors and self.verify and self.trust_anchors is not None:
+            # No server could ever be verified: every handshake would end
+            # in unknown_ca.
+            raise ConfigError(
+                "trust_anchors",
+                "empty, so no server certificate can be verified; pass "
+                "anchors, None for the system bundle, or verify=False",
+            )
         object.__setattr__(self, "trust_anchors", anchors)
         object.__setattr__(self, "alpn_protocols", _alpn(self.alpn_protocols))
         object.__setattr__(self, "cipher_suites", _suites(self.cipher_suites))

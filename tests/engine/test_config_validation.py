@@ -337,3 +337,20 @@ def test_config_errors_survive_pickling_and_copying() -> None:
             error.fields,
         )
         assert str(twin) == str(error)
+
+
+def test_an_empty_trust_store_is_refused_unless_nothing_is_verified(
+    ecdsa_identity: TlsIdentity,
+) -> None:
+    # With verify on, no server could pass: every handshake would end in
+    # unknown_ca.  Without verification the anchors are never read.
+    with pytest.raises(ConfigError) as caught:
+        ClientConfig(trust_anchors=[])
+    assert caught.value.field == "trust_anchors"
+    assert str(caught.value) == (
+        "trust_anchors: empty, so no server certificate can be verified; pass "
+        "anchors, None for the system bundle, or verify=False"
+    )
+    assert ClientConfig(trust_anchors=[], verify=False).trust_anchors == ()
+    anchor = ecdsa_identity.ca_cert
+    assert ClientConfig(trust_anchors=[anchor]).trust_anchors == (anchor,)
