@@ -25,7 +25,7 @@ through ``cryptography``, but parsing, building, the state machine and the
 key schedule's glue run in the interpreter: served to an OpenSSL client
 (``benchmarks/handshake_bench.py``, one core, AES-128-GCM), a full handshake
 takes about 1.3 to 1.75 times as long as OpenSSL serving it, and a resumed
-one about 1.6 to 1.95 times; matters for a server that must accept many new
+one about 1.6 to 2 times; matters for a server that must accept many new
 connections per core.
 """
 
