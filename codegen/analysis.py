@@ -261,16 +261,28 @@ class Analyzer(SelectRules, EnumRules):
         left = self.const_expr(expr.left, what)
         right = self.const_expr(expr.right, what)
         if expr.op == "+":
-            return left + right
-        if expr.op == "-":
-            return left - right
-        if expr.op == "*":
-            return left * right
-        if right > 64:
+            value = left + right
+        elif expr.op == "-":
+            value = left - right
+        elif expr.op == "*":
+            value = left * right
+        elif right > 64 or right < 0:
             raise self.error(
-                expr.pos, f"exponent {right} is too large", "use 2^n with n <= 64"
+                expr.pos,
+                f"exponent {right} is out of range",
+                "use 2^n with 0 <= n <= 64",
             )
-        return left**right
+        else:
+            value = left**right
+        # Operands are within the bound, so each result is small enough to
+        # compute; only nesting could make them grow without limit.
+        if abs(value) > ast.MAX_MAGNITUDE:
+            raise self.error(
+                expr.pos,
+                f"{what} is too large (above 2^128)",
+                "spec values fit in 64 bits; write 2^n with n <= 64 for a bound",
+            )
+        return value
 
     def constant_value(self, name: str, pos: Pos) -> int | None:
         if name in self.resolving and name not in self.constants:
@@ -510,16 +522,20 @@ class Analyzer(SelectRules, EnumRules):
                 continue
             m.computed = True
         for i, m in enumerate(members[:-1]):
-            if not isinstance(m, FieldMember) or m.name != "length":
+            nxt = members[i + 1]
+            # Only a select follows its length unprefixed (RFC 5246 §7.4's
+            # Handshake, §6.2.3's TLSCiphertext); a field has its own size.
+            if not isinstance(nxt, SelectMember) or nxt.vector is not None:
+                continue
+            if not isinstance(m, FieldMember) or m.name not in (
+                "length",
+                f"{nxt.name}_length",  # RFC 6961 §2.2: request_length, request
+            ):
                 continue
             if m.computed or not isinstance(m.texpr.base, IntType) or m.texpr.vector:
                 continue
-            # Only a select follows its length unprefixed (RFC 5246 §7.4's
-            # Handshake, §6.2.3's TLSCiphertext); a field has its own size.
-            nxt = members[i + 1]
-            if isinstance(nxt, SelectMember) and nxt.vector is None:
-                m.computed = True
-                nxt.bounds = m.name
+            m.computed = True
+            nxt.bounds = m.name
 
     def member(self, node: ast.FieldNode, scope: Scope) -> list[Member]:
         if node.kind == "field":

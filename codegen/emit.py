@@ -635,8 +635,19 @@ class Emitter:
         self, code: _Code, owner: StructType | None, members: list[Member], ctx: _Ctx
     ) -> None:
         pending: dict[str, tuple[str, int]] = {}
+        # A size field that several vectors name: the first one computes
+        # it, the others are checked against that value.
+        sizes = [
+            m.texpr.vector.size.name
+            for m in members
+            if isinstance(m, FieldMember)
+            and m.texpr.vector is not None
+            and m.texpr.vector.size is not None
+            and m.texpr.vector.size.kind == "field"
+        ]
+        shared = {name for name in sizes if sizes.count(name) > 1}
         for m in members:
-            self.build_member(code, owner, m, ctx, pending)
+            self.build_member(code, owner, m, ctx, pending, shared)
 
     def build_member(
         self,
@@ -645,6 +656,7 @@ class Emitter:
         m: Member,
         ctx: _Ctx,
         pending: dict[str, tuple[str, int]],
+        shared: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         src = ctx.target
         if isinstance(m, FieldMember):
@@ -681,14 +693,17 @@ class Emitter:
                 # `opaque fragment[TLSPlaintext.length]`: the length field
                 # before it takes this field's size.
                 assert m.texpr.vector is not None and m.texpr.vector.size
-                mark, width = pending.pop(m.texpr.vector.size.name)
+                size_name = m.texpr.vector.size.name
+                mark, width = pending.pop(size_name)
                 start = code.temp("start")
                 code(f"{start} = len(out)")
                 if isinstance(m.texpr.base, OpaqueType):
                     code(f"out += {var}")
                 else:
                     self.build_elements(code, m.texpr.base, var)
-                self.backpatch(code, mark, width, f"len(out) - {start}")
+                n = self.backpatch(code, mark, width, f"len(out) - {start}")
+                if size_name in shared:
+                    code(f"v_{python_name(size_name)} = {n}")
             else:
                 self.build_texpr(code, m.texpr, var)
             if owner is not None and m.name in owner.exports:
@@ -734,10 +749,12 @@ class Emitter:
             return False
         return vec.size.name in pending
 
-    def backpatch(self, code: _Code, mark: str, width: int, count: str) -> None:
+    def backpatch(self, code: _Code, mark: str, width: int, count: str) -> str:
+        """Write ``count`` into the prefix at ``mark``; return its variable."""
         n = code.temp("n")
         code(f"{n} = {count}")
         self.put_length(code, mark, n, width, fits=False)
+        return n
 
     def put_length(
         self, code: _Code, at: str, n: str, width: int, *, fits: bool

@@ -161,6 +161,13 @@ class EnumRules:
                     "enum reserves",
                     "rename the member",
                 )
+            elif python_name(member_name) == "mro" and member_name in singles:
+                # Enum classes refuse a member that would hide type.mro.
+                self.error(
+                    singles[member_name][0][1],
+                    f"enum member {member_name!r} is a name Python's enum refuses",
+                    "rename the member, e.g. 'mro_'",
+                )
         seen_py: dict[str, Pos] = {}
         for member_name in order:
             if (

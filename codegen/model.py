@@ -17,10 +17,12 @@ Resolution rules beyond the RFC text (documented in the README):
   ``Handshake`` passes down to the types it contains.
 * ``select (extensions_present)`` with ``case false`` / ``case true`` is the
   optional tail of RFC 5246 §7.4.1.2: present when bytes remain.
-* A ``uintN length;`` field directly followed by another member counts that
-  member's bytes (the ``Handshake`` pattern), unless a later vector names it
-  as its size (the ``TLSPlaintext`` pattern). Either way it is computed on
-  build and checked on parse.
+* A ``uintN length;`` field directly followed by a select counts that
+  select's bytes (the ``Handshake`` pattern), as does ``uintN X_length;``
+  directly followed by a select named ``X`` (RFC 6961's ``request_length``
+  and ``request``); a field a later vector names as its size (the
+  ``TLSPlaintext`` pattern) is that vector's size. Either way it is
+  computed on build and checked on parse.
 * A select written with a vector declarator (``select (...) {...}
   extension_data<0..2^16-1>;``) is one value inside a length prefix.
 """

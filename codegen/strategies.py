@@ -376,8 +376,12 @@ class _Generator:
             return vec.size.value
         if vec.size.kind == "param":
             return int(params[vec.size.name])
-        # Sized by an earlier (computed) field: choose the size here.
-        return draw(st.integers(0, MAX_BYTES))
+        # Sized by an earlier (computed) field: choose the size here, once
+        # for every vector of the struct that names the same field.
+        key = f"{vec.size.name}\0size"
+        if key not in params:
+            params[key] = draw(st.integers(0, MAX_BYTES))
+        return int(params[key])
 
     def sized_elements(
         self, draw: Draw, elem: TypeDef, size: int, params: dict[str, Any], depth: int

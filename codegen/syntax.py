@@ -342,11 +342,28 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
 MAX_SYNTAX_ERRORS = 20
 
 
-def _number(text: str) -> int:
+# Spec values are at most 64 bits wide.  A literal may be wider than the
+# field it bounds (that is checked later, with a better message), but not
+# without limit: Python refuses decimal strings past 4300 digits, and
+# arithmetic on such numbers takes unbounded time.
+MAX_MAGNITUDE = 2**128
+
+
+def _number(text: str, pos: Pos) -> int:
     # Decimal as written (`0777` is 777), or hexadecimal after 0x.
-    if text[:2] in ("0x", "0X"):
-        return int(text[2:], 16)
-    return int(text, 10)
+    hexadecimal = text[:2] in ("0x", "0X")
+    digits = (text[2:] if hexadecimal else text).lstrip("0")
+    # 33 hex or 39 decimal digits hold 2^128; more never fit.
+    if len(digits) <= (33 if hexadecimal else 39):
+        value = int(digits or "0", 16 if hexadecimal else 10)
+        if value <= MAX_MAGNITUDE:
+            return value
+    shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} characters)"
+    raise SpecError(
+        pos,
+        f"number {shown} is too large",
+        "spec values fit in 64 bits; write 2^n with n <= 64 for a bound",
+    )
 
 
 def _error_offset(exc: lark.UnexpectedInput, text: str) -> int:
@@ -431,16 +448,19 @@ def parse_source(path: str, source: str) -> SourceFile:
         assert isinstance(child, Tree)
         try:
             result.definitions.append(builder.definition(child))
+        except SpecError as error:
+            # One bad definition does not hide the next one's problems.
+            errors.append(error)
         except RecursionError:
-            raise SpecErrors(
-                [
-                    SpecError(
-                        builder.pos(child),
-                        "this definition nests too deeply to compile",
-                        "flatten the nesting into named types",
-                    )
-                ]
-            ) from None
+            errors.append(
+                SpecError(
+                    builder.pos(child),
+                    "this definition nests too deeply to compile",
+                    "flatten the nesting into named types",
+                )
+            )
+    if errors:
+        raise SpecErrors(errors)
     return result
 
 
@@ -607,7 +627,9 @@ class _Builder:
                     tok = value.children[0]
                     assert isinstance(tok, Token)
                     val: str | int = (
-                        _number(str(tok)) if tok.type == "NUMBER" else str(tok)
+                        _number(str(tok), self.pos(tok))
+                        if tok.type == "NUMBER"
+                        else str(tok)
                     )
                     labels.append(Label(val, self.pos(tok)))
             elif item.data == "default_label":
@@ -679,7 +701,7 @@ class _Builder:
         kind = tree.data
         pos = self.pos(tree)
         if kind == "number":
-            return Num(_number(str(tree.children[0])), pos)
+            return Num(_number(str(tree.children[0]), pos), pos)
         if kind == "ref":
             return Ref(str(tree.children[0]), pos)
         ops = {"add": "+", "sub": "-", "mul": "*", "pow": "^"}

@@ -157,6 +157,66 @@ def test_rendered_error_shows_the_line_with_a_caret(
     assert rendered[3] == f"  fix: {err.hint}"
 
 
+# Literals and results past 2^128 are refused before they are computed or
+# printed: Python will not convert a decimal string past 4300 digits, and
+# nested powers would grow without bound.
+HUGE = [
+    pytest.param(
+        "struct { opaque a<0.." + "9" * 4301 + ">; } A;\n",
+        (1, 22),
+        "number 99999999999999999999... (4301 characters) is too large",
+        id="decimal-past-python-limit",
+    ),
+    pytest.param(
+        "struct { opaque a<0..0x" + "F" * 4000 + ">; } A;\n",
+        (1, 22),
+        "number 0xFFFFFFFFFFFFFFFFFF... (4002 characters) is too large",
+        id="hex-bound",
+    ),
+    pytest.param(
+        "enum { a(0x" + "F" * 40 + "), (255) } E;\n",
+        (1, 10),
+        "is too large",
+        id="enum-value",
+    ),
+    pytest.param(
+        "struct { opaque a<0..((((2^64)^64)^64)^64)^64>; } A;\n",
+        (1, 25),
+        "vector ceiling is too large (above 2^128)",
+        id="nested-powers",
+    ),
+    pytest.param(
+        "struct { opaque a<0.." + "*".join(["2^64"] * 250) + ">; } A;\n",
+        (1, 22),
+        "vector ceiling is too large (above 2^128)",
+        id="long-product",
+    ),
+    pytest.param(
+        "struct { opaque a<0..2^(0-1)>; } A;\n",
+        (1, 22),
+        "exponent -1 is out of range",
+        id="negative-exponent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "spot", "message"), HUGE)
+def test_numbers_too_large_for_any_field_are_errors_not_tracebacks(
+    compile_error, text: str, spot: tuple[int, int], message: str
+) -> None:
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == spot
+    assert message in err.message
+    assert "2^n with" in err.hint
+
+
+def test_the_largest_accepted_value_is_2_to_the_128(compile_errors) -> None:
+    # 2^128 itself passes the guard, and is then refused as a ceiling with
+    # the message about vector lengths, naming the value.
+    (err,) = compile_errors("struct { opaque a<0..2^64*2^64>; } A;\n")
+    assert str(2**128) in err.message
+
+
 def test_duplicate_definition_names_the_first_position(compile_error) -> None:
     err = compile_error("struct { uint8 a; } S;\nenum { x(1), (255) } S;\n")
     assert f"{err.pos.file}:1:1" in err.message

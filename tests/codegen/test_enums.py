@@ -214,3 +214,28 @@ LIST_SPEC = """\
 enum { a(1), b(2), (0xFFFF) } Small;
 struct { Small items<0..2^8-1>; } Listed;
 """
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        ("mro", "enum member 'mro' is a name Python's enum refuses"),
+        ("_x", "enum member '_x' starts with '_', which Python's enum reserves"),
+    ],
+)
+def test_member_names_python_enums_refuse_are_compile_errors(
+    compile_error, member: str, message: str
+) -> None:
+    # The module would compile and then fail to import.
+    err = compile_error(f"enum {{ {member}(1), (255) }} K;\n")
+    assert err.message == message
+    assert (err.pos.line, err.pos.col) == (1, 8)
+
+
+@pytest.mark.parametrize("member", ["name", "value", "to_bytes", "class"])
+def test_member_names_that_python_enums_take_compile_and_import(
+    compile_spec, member: str
+) -> None:
+    spec = compile_spec(f"enum {{ {member}(1), (255) }} K;\n")
+    (only,) = list(spec.K)
+    assert int(only) == 1

@@ -152,3 +152,66 @@ def test_rejects_a_record_length_that_disagrees_with_the_fragment(
     with pytest.raises(DecodeError) as info:
         spec.TLSPlaintext.parse(bytes.fromhex(wire))
     assert (info.value.alert, info.value.path) == ("decode_error", path)
+
+
+# RFC 6961 §2.2 as printed: the length is named after the select it counts.
+STATUS_REQUEST_V2 = """\
+enum { ocsp(1), ocsp_multi(2), (255) } CertificateStatusType;
+struct { opaque responder_id_list<0..2^16-1>; } OCSPStatusRequest;
+
+struct {
+    CertificateStatusType status_type;
+    uint16 request_length; /* Length of request field in bytes */
+    select (status_type) {
+        case ocsp: OCSPStatusRequest;
+        case ocsp_multi: OCSPStatusRequest;
+    } request;
+} CertificateStatusRequestItemV2;
+"""
+
+
+@pytest.fixture
+def status_request(compile_spec) -> ModuleType:
+    return compile_spec(STATUS_REQUEST_V2)
+
+
+def test_a_length_named_after_its_select_counts_the_selects_bytes(
+    status_request: ModuleType,
+) -> None:
+    item = status_request.CertificateStatusRequestItemV2
+    wire = bytes.fromhex("01 0004 0002 abcd")
+    value = {
+        "status_type": 1,
+        "request_length": 4,
+        "request": {"responder_id_list": b"\xab\xcd"},
+    }
+    assert item.parse(wire) == value
+    # Computed on build whatever the caller gives.
+    assert item.build({**value, "request_length": 0}) == wire
+
+
+@pytest.mark.parametrize("length", ["0000", "0003", "ffff"])
+def test_a_length_named_after_its_select_is_checked_on_parse(
+    status_request: ModuleType, length: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        status_request.CertificateStatusRequestItemV2.parse(
+            bytes.fromhex(f"01 {length} 0002 abcd")
+        )
+    assert info.value.alert == "decode_error"
+
+
+SHARED_SIZE = """\
+struct { uint8 n; opaque d[F.n]; opaque e[F.n]; } F;
+"""
+
+
+def test_two_vectors_sized_by_one_field_build_and_parse(compile_spec) -> None:
+    spec = compile_spec(SHARED_SIZE)
+    wire = bytes.fromhex("02 6162 6364")
+    assert spec.F.build({"n": 0, "d": b"ab", "e": b"cd"}) == wire
+    assert spec.F.parse(wire) == {"n": 2, "d": b"ab", "e": b"cd"}
+    # The first vector sets the size; the second must match it.
+    with pytest.raises(EncodeError) as info:
+        spec.F.build({"n": 0, "d": b"ab", "e": b"c"})
+    assert info.value.path == "F.e"
