@@ -57,7 +57,13 @@ class SpecErrors(Exception):  # noqa: N818 - a batch of SpecError
     """Several problems found in one compile, in source order."""
 
     def __init__(self, errors: list[SpecError]) -> None:
-        self.errors = sorted(errors, key=lambda e: (e.pos.file, e.pos.line, e.pos.col))
+        # A check that runs again over a grown definition (each 'extend'
+        # re-checks the select it extends) finds the same problem again;
+        # each is reported once.
+        unique = {(e.pos, e.message): e for e in reversed(errors)}
+        self.errors = sorted(
+            unique.values(), key=lambda e: (e.pos.file, e.pos.line, e.pos.col)
+        )
         super().__init__(self.render())
 
     def render(self) -> str:

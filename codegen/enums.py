@@ -119,8 +119,8 @@ class EnumRules:
                                 f"enum value {v} of {item.name!r} does not fit the "
                                 f"declared width ({marker}, {width} byte"
                                 f"{'s' if width > 1 else ''})",
-                                f"raise the width marker to ({256 ** (width + 1) - 1}) "
-                                "or fix the value",
+                                "raise the width marker to "
+                                f"({256 ** (width_for(v) or 4) - 1}) or fix the value",
                             )
             enum.explicit_width = True
         else:
@@ -170,11 +170,9 @@ class EnumRules:
                 )
         seen_py: dict[str, Pos] = {}
         for member_name in order:
-            if (
-                member_name in singles
-                and member_name not in ranges
-                and len(singles[member_name]) == 1
-            ):
+            # A member given twice was reported above; its first value
+            # stands, so case labels naming it still resolve.
+            if member_name in singles and member_name not in ranges:
                 value, mpos = singles[member_name][0]
                 py = python_name(member_name)
                 if py in seen_py:

@@ -284,7 +284,8 @@ class SelectRules:
                 if value in seen:
                     self.error(
                         arm.pos,
-                        f"case {value} appears twice (first at {seen[value]})",
+                        f"case {_label(tag, value)} appears twice (first at "
+                        f"{seen[value]})",
                         "remove the repeated case label",
                     )
                 seen[value] = arm.pos
@@ -325,6 +326,8 @@ class SelectRules:
                     "'extend select' cannot add a default arm",
                     "give case labels",
                 )
+        # A refused default arm is not added, so it is not reported twice.
+        arms = [arm for arm in arms if not arm.is_default]
         self.check_labels(target.arms + arms, target.tag)
         for arm in arms:
             target.extended.append((modname, arm))
@@ -400,3 +403,12 @@ class SelectRules:
             if param in params.get(name, {}):
                 defaults.setdefault(name, {})[param] = (enum, value)
         return defaults
+
+
+def _label(tag: Tag, value: int) -> str:
+    # The member name as the spec wrote it, with its value: "server_name (0)".
+    if tag.enum is not None:
+        for member in tag.enum.members:
+            if member.value == value:
+                return f"{member.name} ({value})"
+    return str(value)

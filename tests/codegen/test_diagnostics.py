@@ -217,6 +217,20 @@ def test_the_largest_accepted_value_is_2_to_the_128(compile_errors) -> None:
     assert str(2**128) in err.message
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("enum { a(1), (0) } E;\n", "raise the width marker to (255) or fix the value"),
+        ("enum { a(300), (255) } E;\n", "raise the width marker to (65535) or fix"),
+        ("enum { a(70000), (255) } E;\n", "raise the width marker to (16777215)"),
+    ],
+)
+def test_width_hint_names_the_smallest_marker_that_fits(
+    compile_error, text: str, hint: str
+) -> None:
+    assert compile_error(text).hint.startswith(hint)
+
+
 def test_duplicate_definition_names_the_first_position(compile_error) -> None:
     err = compile_error("struct { uint8 a; } S;\nenum { x(1), (255) } S;\n")
     assert f"{err.pos.file}:1:1" in err.message

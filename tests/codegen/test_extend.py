@@ -109,3 +109,51 @@ def test_top_level_select_can_be_extended(compile_spec) -> None:
     signature = bytes(range(64))
     value = specs["base"].Signature.parse(signature, signature_algorithm="ed25519")
     assert value == {"sig": signature}
+
+
+# -- mistakes in extensions: each named once, in the file that made it -------
+
+
+def test_a_repeated_case_is_named_once_however_many_extends_follow(
+    compile_errors,
+) -> None:
+    # Each extend re-checks the whole select; the repeat is still one error.
+    errors = compile_errors(
+        {
+            "base.tls": BASE,
+            "more.tls": (
+                "extend enum HandshakeType { a(7), b(8) };\n"
+                "extend select Handshake.body { case client_hello: struct {}; };\n"
+                "extend select Handshake.body { case a: struct {}; };\n"
+                "extend select Handshake.body { case b: struct {}; };\n"
+            ),
+        }
+    )
+    (error,) = errors
+    assert (error.pos.file.rpartition("/")[2], error.pos.line) == ("more.tls", 2)
+    assert error.message.startswith("case client_hello (1) appears twice (first at ")
+    assert error.message.endswith("base.tls:8:9)")
+
+
+def test_an_extend_that_adds_a_default_arm_gets_one_error(compile_error) -> None:
+    err = compile_error(
+        {
+            "base.tls": BASE,
+            "more.tls": "extend select Handshake.body { default: struct {}; };\n",
+        }
+    )
+    assert err.message == "'extend select' cannot add a default arm"
+
+
+def test_a_member_given_again_by_an_extend_leaves_the_base_file_alone(
+    compile_error,
+) -> None:
+    # The first value stands: case labels in the base file still resolve.
+    err = compile_error(
+        {
+            "base.tls": BASE,
+            "more.tls": "extend enum HandshakeType { client_hello(9) };\n",
+        }
+    )
+    assert err.pos.file.endswith("more.tls")
+    assert err.message.startswith("enum member 'client_hello' is given twice")
