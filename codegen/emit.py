@@ -105,6 +105,11 @@ class _Code:
         return f"{stem}{self.temps}"
 
 
+def lazy_alias(module: str) -> str:
+    """The name a module imported at the end of another one goes by."""
+    return f"_m_{module}"
+
+
 @dataclass
 class _Ctx:
     """Where generated statements put a member's value."""
@@ -118,7 +123,11 @@ class _Ctx:
 class Emitter:
     spec: Spec
     module: Module
+    # Modules reached through a module alias imported at the end of this
+    # one, because they import this one: see generate.lazy_edges.
+    lazy: frozenset[str] = frozenset()
     refs: dict[str, set[str]] = field(default_factory=dict)
+    lazy_refs: set[str] = field(default_factory=set)
     # Parse and build functions defined so far, in module order.
     defined: set[str] = field(default_factory=set)
     # Module-level lines that follow the current type's functions.
@@ -141,8 +150,16 @@ class Emitter:
         else:
             name = f"_{what}_{t.pyname.replace('.', '__')}"
         if t.module and t.module != self.module.name:
+            if t.module in self.lazy:
+                # Read when a codec runs, by then both modules are loaded.
+                self.lazy_refs.add(t.module)
+                return f"{lazy_alias(t.module)}.{name}"
             self.refs.setdefault(t.module, set()).add(name)
         return name
+
+    def is_lazy(self, t: TypeDef) -> bool:
+        """Whether ``t`` lives in a module only functions may reach."""
+        return bool(t.module) and t.module in self.lazy
 
     # -- parse -------------------------------------------------------------
 
@@ -437,6 +454,10 @@ class Emitter:
         if not isinstance(base, StructType | SelectType | AliasType):
             return None
         if _inline_alias(base):
+            return None
+        if self.is_lazy(base):
+            # The table is built at import, before the module it would
+            # reach has loaded in one of the two import orders.
             return None
         fn = self.ref(base, what)
         imported = base.module and base.module != self.module.name

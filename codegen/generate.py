@@ -197,37 +197,38 @@ def _ruff_format(sources: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _check_cycles(spec: Spec, views: dict[str, ModuleView]) -> None:
+def lazy_edges(spec: Spec, views: dict[str, ModuleView]) -> dict[str, frozenset[str]]:
+    """The imports to make lazy so that no two modules import each other.
+
+    A spec file that extends a select of another file with its own types,
+    and uses that file's types too, makes the two generated modules need
+    each other.  Walking the modules in spec order, each import that leads
+    back to a module still being walked closes a cycle; the importing
+    module then reaches the other one through an alias imported at its end
+    (see the module template), and only from inside its functions.
+
+    Returns:
+        For each module with such imports, the modules it reaches lazily.
+    """
     graph = {name: [mod for mod, _ in view.imports] for name, view in views.items()}
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    walking: set[str] = set()
+    done: set[str] = set()
+    lazy: dict[str, set[str]] = {}
 
     def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
+        walking.add(node)
         for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                module = spec.module(node)
-                raise SpecErrors(
-                    [
-                        SpecError(
-                            Pos(module.path, 1, 1, module.source),
-                            "spec files depend on each other in a cycle: "
-                            + " -> ".join(f"{c}.tls" for c in cycle),
-                            "move the shared definitions into one file that "
-                            "the others use",
-                        )
-                    ]
-                )
-            if state.get(nxt) is None:
+            if nxt in walking:
+                lazy.setdefault(node, set()).add(nxt)
+            elif nxt not in done:
                 visit(nxt)
-        stack.pop()
-        state[node] = 2
+        walking.discard(node)
+        done.add(node)
 
-    for node in sorted(graph):
-        if node not in state:
-            visit(node)
+    for module in spec.modules:
+        if module.name not in done:
+            visit(module.name)
+    return {name: frozenset(mods) for name, mods in lazy.items()}
 
 
 def compile_files(paths: Sequence[Path]) -> dict[str, str]:
@@ -244,7 +245,8 @@ def compile_files(paths: Sequence[Path]) -> dict[str, str]:
     """
     spec = load_spec(paths)
     views = {m.name: module_view(spec, m) for m in spec.modules}
-    _check_cycles(spec, views)
+    for name, lazy in lazy_edges(spec, views).items():
+        views[name] = module_view(spec, spec.module(name), lazy)
     sources = {f"{name}.py": _render(view) for name, view in views.items()}
     names = ", ".join(f"{m.name}.tls" for m in spec.modules)
     sources["__init__.py"] = INIT_TEXT.format(names=names)

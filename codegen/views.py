@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from tlsspec.codegen.emit import Emitter
+from tlsspec.codegen.emit import Emitter, lazy_alias
 from tlsspec.codegen.model import (
     Constant,
     EnumType,
@@ -72,6 +72,8 @@ class ModuleView:
     items: list[EnumView | TypeView | ConstView]
     exports: list[str]
     ranges: list[tuple[str, list[tuple[str, int, int]]]]
+    # (module, alias) imported at the end: modules that import this one.
+    lazy_imports: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _quoted(t: TypeDef) -> str:
@@ -126,17 +128,21 @@ def _doc(t: TypeDef, params: dict[str, TypeDef | None]) -> str:
     return f"{t.name}."
 
 
-def module_view(spec: Spec, module: Module) -> ModuleView:
+def module_view(
+    spec: Spec, module: Module, lazy: frozenset[str] = frozenset()
+) -> ModuleView:
     """Lay out one spec file's generated module.
 
     Args:
         spec: The whole checked model (for cross-module names).
         module: The spec file to generate.
+        lazy: Modules this one reaches only from inside its functions,
+            through an alias imported at its end (they import this one).
 
     Returns:
         Everything the template prints, in spec order.
     """
-    em = Emitter(spec, module)
+    em = Emitter(spec, module, lazy)
     items: list[EnumView | TypeView | ConstView] = []
     exports: list[str] = []
     ranges: list[tuple[str, list[tuple[str, int, int]]]] = []
@@ -170,7 +176,10 @@ def module_view(spec: Spec, module: Module) -> ModuleView:
         imports.append((mod, sorted(names)))
     sha = hashlib.sha256(module.source.encode()).hexdigest()
     spec_file = module.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return ModuleView(module.name, spec_file, sha, imports, items, exports, ranges)
+    lazy_imports = [(mod, lazy_alias(mod)) for mod in sorted(em.lazy_refs)]
+    return ModuleView(
+        module.name, spec_file, sha, imports, items, exports, ranges, lazy_imports
+    )
 
 
 def _type_view(em: Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView:
@@ -178,8 +187,12 @@ def _type_view(em: Emitter, spec: Spec, t: TypeDef, *, public: bool) -> TypeView
     defaults = []
     for pname, (enum, value) in sorted(spec.defaults.get(t.name, {}).items()):
         member = next((m.pyname for m in enum.members if m.value == value), None)
-        ref = em.ref(enum, "class")
-        defaults.append((pname, f"{ref}.{member}" if member else str(value)))
+        if member is None or em.is_lazy(enum):
+            # Defaults are read at import; a lazily reached enum is not
+            # there yet, and the plain value compares equal to its member.
+            defaults.append((pname, str(value)))
+            continue
+        defaults.append((pname, f"{em.ref(enum, 'class')}.{member}"))
     enum_params = []
     for pname, kind in sorted(params.items()):
         if isinstance(kind, EnumType):

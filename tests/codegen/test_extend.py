@@ -7,11 +7,16 @@ editing the original definitions.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.codegen.conftest import write_specs
 from tlsspec import DecodeError
+from tlsspec.codegen.generate import compile_files, write_output
 
 BASE = """\
 enum { hello_request(0), client_hello(1), (255) } HandshakeType;
@@ -157,3 +162,78 @@ def test_a_member_given_again_by_an_extend_leaves_the_base_file_alone(
     )
     assert err.pos.file.endswith("more.tls")
     assert err.message.startswith("enum member 'client_hello' is given twice")
+
+
+# -- an extension in its own file that reuses the extended file's types -------
+
+BASE_EXTENSIONS = """\
+enum { server_name(0), status_request(5), (65535) } ExtensionType;
+enum { client_hello(1), server_hello(2), (255) } HandshakeType;
+enum { ocsp(1), (255) } CertificateStatusType;
+struct { opaque responder_id_list<0..2^16-1>; } OCSPStatusRequest;
+struct {
+    ExtensionType extension_type;
+    select (extension_type) {
+        case server_name: opaque;
+        case status_request: OCSPStatusRequest;
+    } extension_data<0..2^16-1>;
+} Extension;
+"""
+
+# RFC 6961 §2.2: the extension's types use CertificateStatusType and
+# OCSPStatusRequest of the file it extends, so each generated module needs
+# the other.
+STATUS_REQUEST_V2 = """\
+extend enum ExtensionType { status_request_v2(17) };
+extend enum CertificateStatusType { ocsp_multi(2) };
+struct {
+    CertificateStatusType status_type;
+    uint16 request_length;
+    select (status_type) {
+        case ocsp: OCSPStatusRequest;
+        case ocsp_multi: OCSPStatusRequest;
+    } request;
+} CertificateStatusRequestItemV2;
+struct {
+    CertificateStatusRequestItemV2 certificate_status_req_list<1..2^16-1>;
+} CertificateStatusRequestListV2;
+extend select Extension.extension_data {
+    case status_request_v2: CertificateStatusRequestListV2;
+};
+"""
+
+ROUND_TRIP = """\
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module(f"codecs_out.{name}")
+from codecs_out.base import Extension
+wire = bytes.fromhex("0011 0009 0007 02 0004 0002 abcd")
+value = Extension.parse(wire)
+item = value.extension_data.certificate_status_req_list[0]
+assert (item.status_type.name, item.request_length) == ("ocsp_multi", 4), item
+assert item.request.responder_id_list == b"\\xab\\xcd"
+assert Extension.build(value) == wire
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("first", ["base", "status_v2"])
+def test_an_extension_file_may_use_the_types_of_the_file_it_extends(
+    tmp_path: Path, first: str
+) -> None:
+    paths = write_specs(
+        tmp_path / "specs",
+        {"base.tls": BASE_EXTENSIONS, "status_v2.tls": STATUS_REQUEST_V2},
+    )
+    write_output(tmp_path / "codecs_out", compile_files(paths))
+    # Whichever module is imported first, both load and work together.
+    result = subprocess.run(
+        [sys.executable, "-c", ROUND_TRIP, first],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"
