@@ -334,7 +334,13 @@ class Analyzer(SelectRules, EnumRules):
                 f"vector ceiling {ceiling} is above 2^32-1",
                 "TLS length prefixes are at most 4 bytes; use at most 2^32-1",
             )
-        if floor > ceiling:
+        if ceiling < 0:
+            self.error(
+                decl.ceiling.pos,
+                f"vector ceiling {ceiling} is negative",
+                "check the arithmetic: a ceiling counts bytes, 0 or more",
+            )
+        elif floor > ceiling:
             self.error(
                 decl.pos,
                 f"vector floor {floor} is above its ceiling {ceiling}",
@@ -510,6 +516,11 @@ class Analyzer(SelectRules, EnumRules):
                 )
 
     def link_lengths(self, members: list[Member], scope: Scope) -> None:
+        # LIMITATION: only vectors among ``members`` make a size field
+        # computed; a vector inside a select arm sized by a field of the
+        # enclosing struct does not (the arm not taken would otherwise
+        # overwrite a given value).  Matters when building such a struct;
+        # instead build checks the vector against the size the caller gives.
         referenced = set()
         for m in members:
             if isinstance(m, FieldMember) and m.texpr.vector and m.texpr.vector.size:

@@ -231,6 +231,12 @@ def test_width_hint_names_the_smallest_marker_that_fits(
     assert compile_error(text).hint.startswith(hint)
 
 
+def test_a_negative_ceiling_is_named_as_such(compile_error) -> None:
+    err = compile_error("struct { opaque x<0..2^16-1-2^16>; } S;\n")
+    assert err.message == "vector ceiling -1 is negative"
+    assert (err.pos.line, err.pos.col) == (1, 22)
+
+
 def test_duplicate_definition_names_the_first_position(compile_error) -> None:
     err = compile_error("struct { uint8 a; } S;\nenum { x(1), (255) } S;\n")
     assert f"{err.pos.file}:1:1" in err.message

@@ -215,3 +215,26 @@ def test_two_vectors_sized_by_one_field_build_and_parse(compile_spec) -> None:
     with pytest.raises(EncodeError) as info:
         spec.F.build({"n": 0, "d": b"ab", "e": b"c"})
     assert info.value.path == "F.e"
+
+
+ARM_SIZED = """\
+enum { p(1), q(2), (255) } Mode;
+struct {
+    uint8 n;
+    select (Mode) { case p: opaque x[PS.n]; case q: struct {}; } m;
+} PS;
+"""
+
+
+def test_a_size_field_used_inside_a_select_arm_is_given_not_computed(
+    compile_spec,
+) -> None:
+    spec = compile_spec(ARM_SIZED)
+    wire = bytes.fromhex("03 616263")
+    assert spec.PS.build({"n": 3, "m": {"x": b"abc"}}, mode="p") == wire
+    assert spec.PS.parse(wire, mode="p") == {"n": 3, "m": {"x": b"abc"}}
+    # The other arm keeps the given value: nothing computes it away.
+    assert spec.PS.build({"n": 7, "m": {}}, mode="q") == b"\x07"
+    with pytest.raises(EncodeError) as info:
+        spec.PS.build({"n": 0, "m": {"x": b"abc"}}, mode="p")
+    assert info.value.path == "PS.m.x"
