@@ -71,7 +71,9 @@ def load_spec(paths: Iterable[Path]) -> Spec:
         name = _display_path(path)
         raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8")
+            # Editors on some systems start UTF-8 files with a byte order
+            # mark; it is not spec text.
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             line = raw.count(b"\n", 0, e.start) + 1
             col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1

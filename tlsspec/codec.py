@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import re
 import struct
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -145,9 +146,20 @@ def build_missing(name: str) -> EncodeError:
     return EncodeError(f"needs the build parameter {name}=...")
 
 
+_STRUCT_RANGE = re.compile(r"requires 0 <= number <= (\d+)")
+
+
 def encode_failure(path: str, exc: BaseException) -> EncodeError:
     if isinstance(exc, KeyError):
         reason = f"missing field {exc.args[0]!r}"
+    elif isinstance(exc, struct.error | OverflowError):
+        # struct's own words name its format codes, not the field.
+        limit = _STRUCT_RANGE.search(str(exc))
+        reason = "integer out of range for the field" + (
+            f": expected 0 to {limit.group(1)}" if limit else ""
+        )
+    elif isinstance(exc, TypeError | AttributeError | IndexError):
+        reason = f"value of the wrong type or shape ({exc})"
     else:
         reason = f"cannot encode: {exc}"
     return EncodeError(reason, path=path)

@@ -197,7 +197,7 @@ def test_builds_lists_of_names_and_ints_alike(
     ("items", "reason"),
     [
         (["a", "zz"], "'zz' is not a member of Small"),
-        ([1, 0x10000], "cannot encode: 'H' format requires 0 <= number <= 65535"),
+        ([1, 0x10000], "integer out of range for the field: expected 0 to 65535"),
     ],
     ids=["unknown-name", "too-wide"],
 )
@@ -239,3 +239,22 @@ def test_member_names_that_python_enums_take_compile_and_import(
     spec = compile_spec(f"enum {{ {member}(1), (255) }} K;\n")
     (only,) = list(spec.K)
     assert int(only) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ({"items": [-1]}, "integer out of range for the field"),
+        ({"items": [2**70]}, "integer out of range for the field"),
+        ({"items": 5}, "value of the wrong type or shape ("),
+    ],
+)
+def test_build_errors_speak_of_the_field_not_of_struct_codes(
+    compile_spec, value: dict[str, object], reason: str
+) -> None:
+    spec = compile_spec(LIST_SPEC)
+    with pytest.raises(EncodeError) as info:
+        spec.Listed.build(value)
+    assert info.value.path == "Listed.items"
+    assert info.value.reason.startswith(reason)
+    assert "format" not in info.value.reason

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.codegen.conftest import write_specs
+from tlsspec.codegen.diagnostics import SpecErrors
 from tlsspec.codegen.generate import compile_files, write_output
 
 # Each definition's text, and the line its code starts with.
@@ -167,3 +168,20 @@ def test_extend_statements_are_quoted_in_the_output(tmp_path: Path) -> None:
     output = "\n".join(sources.values())
     assert "# extend enum AlertLevel { notice(3) };" in output
     assert "# extend select Report.detail { case notice: uint8 code; };" in output
+
+
+def test_a_byte_order_mark_is_not_spec_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom.tls"
+    path.write_bytes(b"\xef\xbb\xbfstruct { uint8 a; } A;\n")
+    sources = compile_files([path])
+    assert "def _parse_A(" in sources["bom.py"]
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "latin.tls"
+    path.write_bytes(b"struct {\n    uint8 caf\xe9;\n} A;\n")
+    with pytest.raises(SpecErrors) as info:
+        compile_files([path])
+    (error,) = info.value.errors
+    assert (error.pos.line, error.pos.col) == (2, 14)
+    assert error.message == "byte 0xe9 is not UTF-8 text"
