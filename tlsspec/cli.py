@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import importlib
 import importlib.util
 import logging
+import os
 import pkgutil
 import re
 import string
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from tlsspec.codec import Codec
 from tlsspec.codegen.diagnostics import SpecErrors
@@ -31,6 +33,8 @@ BYTES_SHOWN = 48
 # endless pipe from taking the machine's memory.  Far above any handshake
 # message (2^24 bytes at most) or a capture's record stream.
 MAX_PARSE_INPUT = 64 * 1024 * 1024
+# RFC 5246 §7.1: the whole ChangeCipherSpec message.
+CHANGE_CIPHER_SPEC_BODY = b"\x01"
 
 
 def _nonempty(text: str) -> str:
@@ -45,7 +49,8 @@ def _path(text: str) -> Path:
     return Path(_nonempty(text))
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and the parser of each command by name."""
     parser = argparse.ArgumentParser(
         prog="tlsspec",
         description="Compile TLS presentation-language specs (RFC 5246 §4) "
@@ -57,9 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser(
         "generate",
         help="compile SPEC_DIR/*.tls into one Python module per spec file",
-        description="Compile every *.tls file of SPEC_DIR together and write "
-        "one module per spec file, plus __init__.py, into OUT_DIR. Exit 0 on "
-        "success; 1 with file:line:col diagnostics on stderr otherwise.",
+        description=GENERATE_DESCRIPTION,
     )
     gen.add_argument(
         "spec_dir",
@@ -193,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
         "--send", metavar="TEXT", help="send TEXT after the handshake, print the reply"
     )
     _common_options(con)
-    return parser
+    return parser, {"generate": gen, "parse": parse, "serve": srv, "connect": con}
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
@@ -222,10 +225,20 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+GENERATE_DESCRIPTION = (
+    "Compile every *.tls file of SPEC_DIR together and write one module per "
+    "spec file, plus __init__.py, into OUT_DIR. Exit status: 0 on success; 1 "
+    "when a spec has errors (file:line:col diagnostics on stderr) or, with "
+    "--check, when OUT_DIR is out of date; 2 when SPEC_DIR is missing or "
+    "holds no *.tls file, when OUT_DIR is not a folder or cannot be written, "
+    "and for a usage error."
+)
+
 PARSE_DESCRIPTION = (
     "Decode FILE (or stdin) as TYPE, looked up across the generated modules, "
-    "and print field names, values, enum names and offsets. On bad input "
-    "print the field path, offset and TLS alert, and exit 1."
+    "or with --records as a stream of TLS records, and print field names, "
+    "values, enum names and offsets. On bad input print the field path, "
+    "offset and TLS alert, and exit 1; exit 2 for a usage error."
 )
 
 
@@ -272,7 +285,7 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
 # -- generate --------------------------------------------------------------
 
 
-def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _generate(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     from tlsspec.codegen.generate import check_output, compile_specs, write_output
 
     try:
@@ -401,7 +414,7 @@ def _show_scalar(value: Any) -> str:
 
 
 class _Printer:
-    def __init__(self, trace: list[tuple[str, int]], out: TextIO) -> None:
+    def __init__(self, trace: list[tuple[str, int]], out: _Output) -> None:
         self.trace = trace
         self.cursor = 0
         self.out = out
@@ -433,18 +446,113 @@ class _Printer:
             self.line(depth, offset, f"{label}: {_show_scalar(value)}")
 
 
-def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from tlsspec.generated.handshake import HandshakeType
-    from tlsspec.generated.record import ContentType
-    from tlsspec.runtime.messages import HandshakeBuffer, split_records
+def _codec(type_name: str, codecs: Path | None) -> Codec:
+    # A type that cannot be found is the command line's mistake: ValueError.
+    try:
+        codec = _find_codec(type_name, codecs)
+    except (ImportError, ValueError, SyntaxError) as e:
+        raise ValueError(f"cannot load the codecs: {e}") from None
+    if codec is None:
+        raise ValueError(
+            f"no type {type_name!r} in the generated modules "
+            "(enums are decoded as fields of the types that use them)"
+        )
+    return codec
 
+
+def _params(items: list[str]) -> dict[str, Any]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--param needs NAME=VALUE, got {item!r}")
+        params[name] = _param_value(value)
+    return params
+
+
+def _check_params(type_name: str, codec: Codec, params: dict[str, Any]) -> None:
+    # Every --param is checked before any input is read: a misspelt name
+    # would be ignored, and a value the codec refuses would be reported
+    # as a decoding failure of the input, though both are the command
+    # line's fault (ValueError, exit 2).
+    for name, value in params.items():
+        if name not in codec.params:
+            takes = ", ".join(codec.params) or "none"
+            raise ValueError(
+                f"--param {name}: {type_name} takes no such parameter "
+                f"(it takes: {takes})"
+            )
+        enum_cls = codec.enum_param(name)
+        if enum_cls is None:
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"--param {name}={value}: expected a non-negative integer"
+                )
+            continue
+        # Only a member selects a case; the codec would keep any other
+        # number and then fail on the input's bytes instead.
+        if isinstance(value, str):
+            known = value in enum_cls.__members__
+        else:
+            known = value in {int(member) for member in enum_cls}
+        if not known:
+            members = ", ".join(_show_scalar(m) for m in enum_cls)
+            raise ValueError(
+                f"--param {name}={value}: expected a {enum_cls.__name__} name "
+                f"or value: {members}"
+            )
+
+
+def _report(error: DecodeError, err: _Output) -> None:
+    print(f"error: {error.path}: {error.reason}", file=err)
+    print(f"  offset: {error.offset}", file=err)
+    print(f"  alert: {error.alert}", file=err)
+
+
+def _show(
+    type_name: str,
+    codec: Codec,
+    data: bytes,
+    params: dict[str, Any],
+    out: _Output,
+    err: _Output,
+) -> int:
+    trace: list[tuple[str, int]] = []
+    try:
+        value = codec.parse(data, _trace=trace, **params)
+    except DecodeError as e:
+        _report(e, err)
+        return 1
+    _Printer(trace, out).value(0, type_name, 0, value)
+    return 0
+
+
+def _parse(args: argparse.Namespace, out: _Output, err: _Output) -> int:
+    if args.records:
+        return _parse_records(args, out, err)
+    if args.type is None:
+        print("tlsspec: parse needs TYPE (or --records)", file=err)
+        return 2
+    try:
+        params = _params(args.param)
+        codec = _codec(args.type, args.codecs)
+        _check_params(args.type, codec, params)
+        data = _read_input(args)
+    except (OSError, ValueError) as e:
+        print(f"tlsspec: {e}", file=err)
+        return 2
+    return _show(args.type, codec, data, params, out, err)
+
+
+def _parse_records(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     if args.type is not None:
-        # With --records the one positional is FILE; a name that is no file
-        # was meant as a TYPE, which --records does not take.
+        # With --records the one positional is FILE, and argparse puts it
+        # in TYPE: '-' is stdin, a name that is no file was meant as a
+        # TYPE, which --records does not take.
         if args.file != "-":
             print("tlsspec: --records takes FILE only, not TYPE", file=err)
             return 2
-        if not args.type or not Path(args.type).exists():
+        if args.type != "-" and (not args.type or not Path(args.type).exists()):
             print(
                 f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
                 f"{args.type!r} is no file",
@@ -453,48 +561,140 @@ def _parse_records(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 2
         args.file = args.type
     try:
+        params = _params(args.param)
+        handshake = _codec("Handshake", args.codecs)
+        alert = _codec("Alert", args.codecs)
+        _check_params("Handshake", handshake, params)
         data = _read_input(args)
-        params = dict(_params(args.param))
     except (OSError, ValueError) as e:
         print(f"tlsspec: {e}", file=err)
         return 2
-    try:
-        records, rest = split_records(data)
-    except DecodeError as e:
-        print(f"error: {e.path}: {e.reason}\n  alert: {e.alert}", file=err)
-        return 1
+    return _show_records(data, handshake, alert, params, out, err)
+
+
+def _show_records(
+    data: bytes,
+    handshake: Codec,
+    alert: Codec,
+    params: dict[str, Any],
+    out: _Output,
+    err: _Output,
+) -> int:
+    # Prints each record, and each plaintext handshake message and alert;
+    # stops at the first record the engine would answer with an alert.
+    from tlsspec.generated.handshake import HandshakeType
+    from tlsspec.generated.record import ContentType, TLSPlaintext
+    from tlsspec.runtime.messages import RECORD_HEADER_LENGTH, HandshakeBuffer
+
     buffer = HandshakeBuffer()
     encrypted = False
     status = 0
-    for n, record in enumerate(records):
-        name = getattr(record.content_type, "name", str(record.content_type))
+    pos = 0
+    n = 0
+    while pos < len(data):
+        try:
+            record, end = TLSPlaintext.parse_prefix(data, pos)
+        except DecodeError as e:
+            # Only a record cut short fails here: type and version are
+            # open enums, and the fragment is as long as the header says.
+            after = f" ({_bytes(len(data) - pos)} after the last whole record)"
+            _report(DecodeError(e.reason + after, path=e.path, offset=e.offset), err)
+            return 1
+        content_type, fragment = record["type"], record["fragment"]
+        name = getattr(content_type, "name", str(content_type))
         print(
-            f"record {n} @{record.offset}: {name}, version 0x{record.version:04x}, "
-            f"{len(record.fragment)} bytes",
+            f"record {n} @{pos}: {name}, version 0x{record['version']:04x}, "
+            f"{len(fragment)} bytes",
             file=out,
         )
-        if record.content_type == ContentType.change_cipher_spec:
-            encrypted = True
-        elif encrypted:
+        n += 1
+        fragment_offset = pos + RECORD_HEADER_LENGTH
+        pos = end
+        if encrypted:
             print("  (encrypted)", file=out)
-        elif record.content_type == ContentType.handshake:
-            for message in buffer.feed(record.fragment):
-                status |= _print_value(
-                    "Handshake", message, params, out, err, args.codecs
-                )
+            continue
+        problem = _plaintext_problem(
+            name, content_type, fragment, fragment_offset, len(buffer)
+        )
+        if problem is not None:
+            _report(problem, err)
+            return 1
+        if content_type == ContentType.change_cipher_spec:
+            encrypted = True
+        elif content_type == ContentType.handshake:
+            for message in buffer.feed(fragment):
+                status |= _show("Handshake", handshake, message, params, out, err)
                 if message[0] == HandshakeType.server_hello:
                     params.setdefault("key_exchange_algorithm", _key_exchange(message))
-        elif record.content_type == ContentType.alert:
-            status |= _print_value("Alert", record.fragment, {}, out, err, args.codecs)
-    if rest:
-        print(f"error: {len(rest)} bytes after the last whole record", file=err)
-        return 1
+        elif content_type == ContentType.alert:
+            status |= _show("Alert", alert, fragment, {}, out, err)
     if len(buffer):
-        print(
-            f"error: {len(buffer)} bytes of an unfinished handshake message", file=err
+        _report(
+            DecodeError(
+                f"the stream ends {_bytes(len(buffer))} into a handshake message",
+                path="Handshake",
+                offset=len(data),
+            ),
+            err,
         )
         return 1
     return status
+
+
+def _plaintext_problem(
+    name: str, content_type: int, fragment: bytes, offset: int, partial: int
+) -> DecodeError | None:
+    # The checks the engine makes on a plaintext record before it decodes
+    # it (runtime/connection.py), with the same alerts; ``partial`` is how
+    # many bytes of an unfinished handshake message are buffered.
+    from tlsspec.generated.record import ContentType
+
+    # RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments
+    # of Handshake, Alert, or ChangeCipherSpec content types."
+    never_empty = (
+        ContentType.handshake,
+        ContentType.alert,
+        ContentType.change_cipher_spec,
+    )
+    if not fragment and content_type in never_empty:
+        return DecodeError(
+            f"empty {name} record; RFC 5246 §6.2.1 forbids zero-length "
+            "fragments of this type",
+            path="TLSPlaintext.fragment",
+            offset=offset,
+            alert="unexpected_message",
+        )
+    if content_type != ContentType.change_cipher_spec:
+        return None
+    # RFC 5246 §7.1: the message is the single byte 1; a wrong length is
+    # malformed, a wrong value illegal.
+    if len(fragment) != len(CHANGE_CIPHER_SPEC_BODY):
+        return DecodeError(
+            f"{_show_scalar(fragment)}, expected the single byte 01 (RFC 5246 §7.1)",
+            path="ChangeCipherSpec",
+            offset=offset,
+        )
+    if fragment != CHANGE_CIPHER_SPEC_BODY:
+        return DecodeError(
+            f"found {fragment.hex()}, expected 01 (RFC 5246 §7.1)",
+            path="ChangeCipherSpec.type",
+            offset=offset,
+            alert="illegal_parameter",
+        )
+    # RFC 5246 §7.1: ChangeCipherSpec follows a whole handshake message; one
+    # split around it would straddle two key epochs.
+    if partial:
+        return DecodeError(
+            f"arrives after {_bytes(partial)} of an unfinished handshake message",
+            path="ChangeCipherSpec",
+            offset=offset,
+            alert="unexpected_message",
+        )
+    return None
+
+
+def _bytes(count: int) -> str:
+    return f"{count} byte" if count == 1 else f"{count} bytes"
 
 
 def _key_exchange(server_hello: bytes) -> str:
@@ -505,82 +705,6 @@ def _key_exchange(server_hello: bytes) -> str:
         return key_exchange_of(Handshake.parse(server_hello)["body"]["cipher_suite"])
     except DecodeError:
         return "ec_diffie_hellman"
-
-
-def _params(items: list[str]) -> list[tuple[str, Any]]:
-    params = []
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--param needs NAME=VALUE, got {item!r}")
-        params.append((name, _param_value(value)))
-    return params
-
-
-def _param_problem(type_name: str, codec: Codec, params: dict[str, Any]) -> str | None:
-    # A misspelt parameter would be ignored and a non-number read as a
-    # decoding failure of the input: both are the command line's fault.
-    for name, value in params.items():
-        if name not in codec.params:
-            takes = ", ".join(codec.params) or "none"
-            return (
-                f"--param {name}: {type_name} takes no such parameter "
-                f"(it takes: {takes})"
-            )
-        if name not in codec.enum_params and not isinstance(value, int):
-            return f"--param {name}={value}: expected a non-negative integer"
-    return None
-
-
-def _print_value(
-    type_name: str,
-    data: bytes,
-    params: dict[str, Any],
-    out: TextIO,
-    err: TextIO,
-    codecs: Path | None = None,
-) -> int:
-    try:
-        codec = _find_codec(type_name, codecs)
-    except (ImportError, ValueError, SyntaxError) as e:
-        print(f"tlsspec: cannot load the codecs: {e}", file=err)
-        return 2
-    if codec is None:
-        print(
-            f"tlsspec: no type {type_name!r} in the generated modules "
-            "(enums are decoded as fields of the types that use them)",
-            file=err,
-        )
-        return 2
-    problem = _param_problem(type_name, codec, params)
-    if problem is not None:
-        print(f"tlsspec: {problem}", file=err)
-        return 2
-    trace: list[tuple[str, int]] = []
-    try:
-        value = codec.parse(data, _trace=trace, **params)
-    except DecodeError as e:
-        print(f"error: {e.path}: {e.reason}", file=err)
-        print(f"  offset: {e.offset}", file=err)
-        print(f"  alert: {e.alert}", file=err)
-        return 1
-    _Printer(trace, out).value(0, type_name, 0, value)
-    return 0
-
-
-def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.records:
-        return _parse_records(args, out, err)
-    if args.type is None:
-        print("tlsspec: parse needs TYPE (or --records)", file=err)
-        return 2
-    try:
-        params = dict(_params(args.param))
-        data = _read_input(args)
-    except (OSError, ValueError) as e:
-        print(f"tlsspec: {e}", file=err)
-        return 2
-    return _print_value(args.type, data, params, out, err, args.codecs)
 
 
 def _valid_server_name(name: str) -> bool:
@@ -704,8 +828,60 @@ def _network(args: argparse.Namespace) -> int:
     )
 
 
+class _Output:
+    """stdout or stderr, whose reader may go away.
+
+    When the reader of a pipe exits (``tlsspec parse ... | head``), writing
+    raises BrokenPipeError. The command still runs to its end, so that its
+    exit status is its own and not a matter of when the reader left; later
+    writes are dropped and :attr:`lost` is set.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lost = False
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.lost = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.lost = True
+
+    def finish(self) -> bool:
+        """Flush, and say whether output was lost.
+
+        Output that Python still holds for a lost stream would fail again
+        at interpreter exit ("Exception ignored ..." and exit status 120):
+        as the ``signal`` module's note on SIGPIPE advises, the stream's
+        file descriptor is pointed at os.devnull instead.
+        """
+        self.flush()
+        if self.lost:
+            # A stream without a descriptor (a test's capture) has nothing
+            # to redirect.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.stream.fileno())
+                os.close(devnull)
+        return self.lost
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
+
+    A command that fails keeps its exit status even when stdout or stderr
+    is a pipe whose reader has gone away. A command that succeeds, but
+    could not write all its output there, exits 1 (as Python itself does
+    on EPIPE), without a traceback.
 
     Args:
         argv: Arguments without the program name (default: ``sys.argv``).
@@ -714,21 +890,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = _Output(sys.stdout), _Output(sys.stderr)
     try:
-        if argv and argv[0] == "parse" and not {"-h", "--help"} & set(argv):
-            # Options may come after FILE: `tlsspec parse TYPE FILE --hex`.
-            parse = argparse.ArgumentParser(
-                prog="tlsspec parse", description=PARSE_DESCRIPTION
-            )
-            _parse_arguments(parse)
-            return _parse(parse.parse_intermixed_args(argv[1:]), sys.stdout, sys.stderr)
-        args = _parser().parse_args(argv)
-        if args.command == "generate":
-            return _generate(args, sys.stdout, sys.stderr)
-        if args.command in ("serve", "connect"):
-            return _network(args)
-        return _parse(args, sys.stdout, sys.stderr)
+        status = _run(argv, out, err)
     except BrokenPipeError:
-        # Output piped into `head` and the like: stop quietly.
-        sys.stderr.close()
-        return 0
+        # serve and connect write to sys.stdout and sys.stderr themselves:
+        # their output is incomplete, so the command cannot have succeeded.
+        status = 1
+    # Both streams are finished, whatever the first says.
+    lost = [out.finish(), err.finish()]
+    return 1 if status == 0 and any(lost) else status
+
+
+def _run(argv: list[str], out: _Output, err: _Output) -> int:
+    # argparse prints usage and help to sys.stdout and sys.stderr itself;
+    # through `out` and `err` a closed pipe is noticed there too.
+    try:
+        with (
+            contextlib.redirect_stdout(cast(TextIO, out)),
+            contextlib.redirect_stderr(cast(TextIO, err)),
+        ):
+            args = _arguments(argv)
+    except SystemExit as e:
+        # argparse printed the usage or the help and exits: 2 or 0.
+        return e.code if isinstance(e.code, int) else 2
+    if args.command == "generate":
+        return _generate(args, out, err)
+    if args.command in ("serve", "connect"):
+        return _network(args)
+    return _parse(args, out, err)
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    if argv and argv[0] == "parse" and not {"-h", "--help"} & set(argv):
+        # Options may come after FILE: `tlsspec parse TYPE FILE --hex`.
+        parse = argparse.ArgumentParser(
+            prog="tlsspec parse", description=PARSE_DESCRIPTION
+        )
+        _parse_arguments(parse)
+        args = parse.parse_intermixed_args(argv[1:])
+        args.command = "parse"
+        return args
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse leaves a command's unknown arguments to the top-level
+        # parser, whose usage line shows none of that command's options.
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args

@@ -276,7 +276,8 @@ class Codec(Construct):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<Codec {self.name}>"
 
-    def _enum_param(self, key: str) -> type[enum.IntEnum] | None:
+    def enum_param(self, key: str) -> type[enum.IntEnum] | None:
+        """The enum class parameter ``key`` takes, or None if not an enum."""
         enum_cls = self.enum_params.get(key)
         if isinstance(enum_cls, str):
             # "module:Class" names an enum of a sibling generated module.
@@ -303,7 +304,7 @@ class Codec(Construct):  # type: ignore[misc]
             return {**self.defaults, **given} if self.defaults else given
         ctx = dict(self.defaults)
         for key, value in given.items():
-            enum_cls = self._enum_param(key) if key in self.enum_params else None
+            enum_cls = self.enum_param(key) if key in self.enum_params else None
             if enum_cls is not None and isinstance(value, str):
                 try:
                     value = enum_cls[value]

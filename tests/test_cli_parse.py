@@ -1,0 +1,496 @@
+"""``tlsspec parse`` input, record checks, ``--param`` and exit statuses.
+
+Every command runs as a subprocess, as a user runs it, and every test pins
+the exit status and the exact text on stderr. Record streams are written
+out byte by byte from RFC 5246 §6.2.1 (header: type, version, uint16
+length) and §7.1 (ChangeCipherSpec is the single byte 01).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+# argparse wraps usage and help to the terminal width it is told.
+COLUMNS = "80"
+
+ALERT_RECORD = "15 0303 0002 0232"  # fatal decode_error
+ALERT_TREE = (
+    "record 0 @0: alert, version 0x0303, 2 bytes\n"
+    "     @0  Alert:\n"
+    "     @0    level: fatal (2)\n"
+    "     @1    description: decode_error (50)\n"
+)
+CCS_RECORD = "14 0303 0001 01"
+# A whole ServerHelloDone: type 14, empty body.
+SERVER_HELLO_DONE_RECORD = "16 0303 0004 0e000000"
+
+
+def _env(*, unbuffered: bool = True) -> dict[str, str]:
+    env = {**os.environ, "COLUMNS": COLUMNS}
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def tlsspec(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "tlsspec", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _lines(*lines: str) -> bytes:
+    return "".join(line + "\n" for line in lines).encode()
+
+
+# -- stdin as '-' with --records -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["--records", "-"], bytes.fromhex(ALERT_RECORD)),
+        (["--records", "--hex", "-"], ALERT_RECORD.encode()),
+        (["--records", "-", "--hex"], ALERT_RECORD.encode()),
+    ],
+    ids=["binary", "hex-before", "hex-after"],
+)
+def test_parse_records_reads_stdin_named_by_a_dash(
+    args: list[str], stdin: bytes
+) -> None:
+    result = tlsspec("parse", *args, stdin=stdin)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert result.stdout == ALERT_TREE.encode()
+
+
+def test_parse_records_still_refuses_a_type_before_a_dash() -> None:
+    result = tlsspec("parse", "--records", "Alert", "-", stdin=b"")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        b"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
+        b"'Alert' is no file\n"
+    )
+
+
+# -- record checks -------------------------------------------------------------
+
+EMPTY_REASON = "RFC 5246 §6.2.1 forbids zero-length fragments of this type"
+
+
+@pytest.mark.parametrize(
+    ("stream", "stdout", "stderr"),
+    [
+        (
+            "16 0301 4000",
+            b"",
+            _lines(
+                "error: TLSPlaintext.fragment: truncated: needs 16384 bytes, "
+                "0 remain (5 bytes after the last whole record)",
+                "  offset: 5",
+                "  alert: decode_error",
+            ),
+        ),
+        (
+            f"{ALERT_RECORD} 16",
+            ALERT_TREE.encode(),
+            _lines(
+                "error: TLSPlaintext.version: truncated: needs 2 bytes, "
+                "0 remain (1 byte after the last whole record)",
+                "  offset: 8",
+                "  alert: decode_error",
+            ),
+        ),
+        (
+            "16 0303 0000",
+            _lines("record 0 @0: handshake, version 0x0303, 0 bytes"),
+            _lines(
+                f"error: TLSPlaintext.fragment: empty handshake record; {EMPTY_REASON}",
+                "  offset: 5",
+                "  alert: unexpected_message",
+            ),
+        ),
+        (
+            f"{ALERT_RECORD} 15 0303 0000",
+            (ALERT_TREE + "record 1 @7: alert, version 0x0303, 0 bytes\n").encode(),
+            _lines(
+                f"error: TLSPlaintext.fragment: empty alert record; {EMPTY_REASON}",
+                "  offset: 12",
+                "  alert: unexpected_message",
+            ),
+        ),
+        (
+            "14 0303 0000",
+            _lines("record 0 @0: change_cipher_spec, version 0x0303, 0 bytes"),
+            _lines(
+                "error: TLSPlaintext.fragment: empty change_cipher_spec record; "
+                + EMPTY_REASON,
+                "  offset: 5",
+                "  alert: unexpected_message",
+            ),
+        ),
+        (
+            "14 0303 0002 0101",
+            _lines("record 0 @0: change_cipher_spec, version 0x0303, 2 bytes"),
+            _lines(
+                "error: ChangeCipherSpec: 0101 (2 bytes), expected the single "
+                "byte 01 (RFC 5246 §7.1)",
+                "  offset: 5",
+                "  alert: decode_error",
+            ),
+        ),
+        (
+            "14 0303 0001 02",
+            _lines("record 0 @0: change_cipher_spec, version 0x0303, 1 bytes"),
+            _lines(
+                "error: ChangeCipherSpec.type: found 02, expected 01 (RFC 5246 §7.1)",
+                "  offset: 5",
+                "  alert: illegal_parameter",
+            ),
+        ),
+        (
+            f"16 0303 0002 0e00 {CCS_RECORD}",
+            _lines(
+                "record 0 @0: handshake, version 0x0303, 2 bytes",
+                "record 1 @7: change_cipher_spec, version 0x0303, 1 bytes",
+            ),
+            _lines(
+                "error: ChangeCipherSpec: arrives after 2 bytes of an unfinished "
+                "handshake message",
+                "  offset: 12",
+                "  alert: unexpected_message",
+            ),
+        ),
+        (
+            "16 0303 0003 0e0000",
+            _lines("record 0 @0: handshake, version 0x0303, 3 bytes"),
+            _lines(
+                "error: Handshake: the stream ends 3 bytes into a handshake message",
+                "  offset: 8",
+                "  alert: decode_error",
+            ),
+        ),
+    ],
+    ids=[
+        "cut-in-fragment",
+        "cut-in-header-after-a-record",
+        "empty-handshake",
+        "empty-alert-after-a-record",
+        "empty-change-cipher-spec",
+        "change-cipher-spec-of-two-bytes",
+        "change-cipher-spec-of-another-value",
+        "change-cipher-spec-inside-a-message",
+        "stream-ends-inside-a-message",
+    ],
+)
+def test_parse_records_stops_at_a_bad_record_naming_path_offset_and_alert(
+    stream: str, stdout: bytes, stderr: bytes
+) -> None:
+    result = tlsspec("parse", "--records", "--hex", stdin=stream.encode())
+
+    assert result.returncode == 1
+    assert result.stderr == stderr
+    assert result.stdout == stdout
+
+
+def test_parse_records_takes_empty_application_data_and_encrypted_records() -> None:
+    # RFC 5246 §6.2.1 allows zero-length application data; after the
+    # ChangeCipherSpec a record's fragment is ciphertext, not checked here.
+    stream = (
+        f"{SERVER_HELLO_DONE_RECORD} 17 0303 0000 {CCS_RECORD} 16 0303 0000 "
+        "14 0303 0002 0101"
+    )
+
+    result = tlsspec("parse", "--records", "--hex", stdin=stream.encode())
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert result.stdout == _lines(
+        "record 0 @0: handshake, version 0x0303, 4 bytes",
+        "     @0  Handshake:",
+        "     @0    msg_type: server_hello_done (14)",
+        "     @1    length: 0",
+        "     @4    body:",
+        "record 1 @9: application_data, version 0x0303, 0 bytes",
+        "record 2 @14: change_cipher_spec, version 0x0303, 1 bytes",
+        "record 3 @20: handshake, version 0x0303, 0 bytes",
+        "  (encrypted)",
+        "record 4 @25: change_cipher_spec, version 0x0303, 2 bytes",
+        "  (encrypted)",
+    )
+
+
+# -- --param -------------------------------------------------------------------
+
+KEY_EXCHANGE_MEMBERS = "rsa (1), ec_diffie_hellman (2)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["Handshake", "--param", "key_exchange_algorithm=bogus"],
+            "--param key_exchange_algorithm=bogus: expected a KeyExchangeAlgorithm "
+            f"name or value: {KEY_EXCHANGE_MEMBERS}",
+        ),
+        (
+            ["Handshake", "--param", "key_exchange_algorithm=7"],
+            "--param key_exchange_algorithm=7: expected a KeyExchangeAlgorithm "
+            f"name or value: {KEY_EXCHANGE_MEMBERS}",
+        ),
+        (
+            ["Finished", "--param", "verify_data_length=-1"],
+            "--param verify_data_length=-1: expected a non-negative integer",
+        ),
+        (
+            ["Finished", "--param", "verify_data_length=abc"],
+            "--param verify_data_length=abc: expected a non-negative integer",
+        ),
+        (
+            ["Finished", "--param", "verify_data_length"],
+            "--param needs NAME=VALUE, got 'verify_data_length'",
+        ),
+        (
+            ["--records", "--param", "verify_data_length=-1"],
+            "--param verify_data_length=-1: expected a non-negative integer",
+        ),
+        (
+            ["--records", "--param", "key_exchange_algorithm=bogus"],
+            "--param key_exchange_algorithm=bogus: expected a KeyExchangeAlgorithm "
+            f"name or value: {KEY_EXCHANGE_MEMBERS}",
+        ),
+        (
+            ["--records", "--param", "foo=1"],
+            "--param foo: Handshake takes no such parameter (it takes: "
+            "key_exchange_algorithm, verify_data_length)",
+        ),
+    ],
+    ids=[
+        "enum-name-not-a-member",
+        "enum-number-not-a-member",
+        "negative-size",
+        "size-not-a-number",
+        "no-equals-sign",
+        "records-negative-size",
+        "records-enum-name-not-a-member",
+        "records-unknown-name",
+    ],
+)
+def test_a_bad_param_is_a_usage_error_in_one_line(
+    args: list[str], message: str
+) -> None:
+    # The input is a whole Handshake and record stream: only the
+    # parameter is wrong.
+    result = tlsspec("parse", *args, "--hex", stdin=SERVER_HELLO_DONE_RECORD.encode())
+
+    assert result.returncode == 2
+    assert result.stderr == f"tlsspec: {message}\n".encode()
+    assert result.stdout == b""
+
+
+def test_an_enum_param_is_taken_by_member_value() -> None:
+    result = tlsspec(
+        "parse",
+        "Handshake",
+        "--hex",
+        "--param",
+        "key_exchange_algorithm=2",
+        stdin=b"0e000000",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert b"msg_type: server_hello_done (14)" in result.stdout
+
+
+# -- output pipes whose reader has gone away ---------------------------------
+
+
+def _closed_pipe_run(
+    args: list[str],
+    *,
+    closed: tuple[str, ...],
+    stdin: bytes = b"",
+    unbuffered: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    # A pipe whose read end is closed before the command starts: every
+    # write to it fails with EPIPE, however fast the command is.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "tlsspec", *args],
+            cwd=ROOT,
+            input=stdin,
+            stdout=write if "stdout" in closed else subprocess.PIPE,
+            stderr=write if "stderr" in closed else subprocess.PIPE,
+            env=_env(unbuffered=unbuffered),
+            timeout=TIMEOUT,
+            check=False,
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.fixture
+def bad_spec_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "broken.tls").write_text("struct { uint8 a } Broken;\n")
+    return folder
+
+
+@pytest.mark.parametrize("unbuffered", [True, False], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["parse", "Alert", "--hex"], b"0228"),
+        (["parse", "--records", "--hex", "-"], ALERT_RECORD.encode()),
+        (["generate", "--check"], b""),
+        (["generate", "--help"], b""),
+    ],
+    ids=["parse", "parse-records", "generate-check", "help"],
+)
+def test_a_success_whose_stdout_is_closed_exits_1_quietly(
+    args: list[str], stdin: bytes, unbuffered: bool
+) -> None:
+    result = _closed_pipe_run(
+        args, closed=("stdout",), stdin=stdin, unbuffered=unbuffered
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "status"),
+    [
+        (["generate", "{bad}"], b"", 1),
+        (["generate", "{bad}/missing"], b"", 2),
+        (["generate", "--bogus"], b"", 2),
+        (["parse", "Alert", "--hex"], b"02", 1),
+        (["parse", "--records", "--hex"], b"1603030000", 1),
+        (["parse", "Finished", "--param", "verify_data_length=-1"], b"", 2),
+    ],
+    ids=[
+        "generate-spec-error",
+        "generate-missing-folder",
+        "usage-error",
+        "parse-bad-input",
+        "parse-bad-record",
+        "bad-param",
+    ],
+)
+@pytest.mark.parametrize(
+    "closed", [("stdout", "stderr"), ("stderr",)], ids=["both", "stderr"]
+)
+def test_a_failure_keeps_its_status_when_its_output_is_closed(
+    args: list[str],
+    stdin: bytes,
+    status: int,
+    closed: tuple[str, ...],
+    bad_spec_dir: Path,
+) -> None:
+    args = [arg.format(bad=bad_spec_dir) for arg in args]
+
+    result = _closed_pipe_run(args, closed=closed, stdin=stdin)
+
+    assert result.returncode == status
+
+
+def test_a_failure_piped_into_a_reader_that_leaves_is_never_a_success(
+    bad_spec_dir: Path,
+) -> None:
+    # `tlsspec generate BAD 2>&1 | head -c1`: the reader leaves after one
+    # byte, at whatever point of the diagnostics; the status stays 1.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tlsspec", "generate", str(bad_spec_dir)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=_env(),
+    )
+    assert process.stdout is not None
+    first = process.stdout.read(1)
+    process.stdout.close()
+
+    assert process.wait(timeout=TIMEOUT) == 1
+    assert first == str(bad_spec_dir)[:1].encode()
+
+
+# -- help and usage ------------------------------------------------------------
+
+
+def _help(*args: str) -> str:
+    result = tlsspec(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    # Joined across argparse's line wrapping.
+    return " ".join(result.stdout.decode().split())
+
+
+def test_parse_help_and_readme_name_the_codecs_folder_alike() -> None:
+    readme = (ROOT / "README.md").read_text()
+
+    assert "--codecs PACKAGE_DIR a folder made by 'tlsspec generate'" in _help("parse")
+    assert readme.count("[--codecs PACKAGE_DIR]") == 2
+    assert "--codecs DIR" not in readme
+
+
+def test_generate_help_states_every_exit_status() -> None:
+    assert (
+        "Exit status: 0 on success; 1 when a spec has errors (file:line:col "
+        "diagnostics on stderr) or, with --check, when OUT_DIR is out of date; "
+        "2 when SPEC_DIR is missing or holds no *.tls file, when OUT_DIR is not "
+        "a folder or cannot be written, and for a usage error."
+    ) in _help("generate")
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "stderr"),
+    [
+        ("missing", 2, "tlsspec: spec folder {dir} does not exist\n"),
+        ("empty", 2, "tlsspec: no *.tls files in {dir}\n"),
+    ],
+)
+def test_generate_exits_2_for_a_spec_folder_it_cannot_use(
+    tmp_path: Path, make: str, status: int, stderr: str
+) -> None:
+    folder = tmp_path / "specs"
+    if make == "empty":
+        folder.mkdir()
+
+    result = tlsspec("generate", str(folder), "-o", str(tmp_path / "out"))
+
+    assert result.returncode == status
+    assert result.stderr == stderr.format(dir=folder).encode()
+
+
+def test_generate_exits_1_for_a_spec_error(bad_spec_dir: Path, tmp_path: Path) -> None:
+    result = tlsspec("generate", str(bad_spec_dir), "-o", str(tmp_path / "out"))
+
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1] == "tlsspec: 1 error"
+
+
+def test_generate_shows_its_own_usage_for_an_unknown_option() -> None:
+    result = tlsspec("generate", "--bogus")
+
+    assert result.returncode == 2
+    assert result.stderr == _lines(
+        "usage: tlsspec generate [-h] [-o OUT_DIR] [--check] [SPEC_DIR]",
+        "tlsspec generate: error: unrecognized arguments: --bogus",
+    )
