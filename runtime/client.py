@@ -245,13 +245,16 @@ class ClientConnection(Connection):
 
         Raises:
             TLSError: The connection failed already (sticky).
-            RuntimeError: The handshake was already started, or
-                :meth:`close` was called.
+            RuntimeError: The handshake was already started,
+                :meth:`close` was called, or the peer closed the
+                connection (EOF) first.
         """
         if self._failure is not None:
             raise self._failure
         if self._close_sent:
             raise RuntimeError("start_handshake: the connection was closed")
+        if self.state is State.CLOSED:
+            raise RuntimeError("start_handshake: the peer closed the connection")
         if self.state is not State.EXPECT_START:
             raise RuntimeError("start_handshake: the handshake was already started")
         handshake = _ClientHandshake(
@@ -381,6 +384,15 @@ class ClientConnection(Connection):
                     f"ServerHello.extensions: type {kind} was not offered",
                     _D.unsupported_extension,
                 )
+        if _E.signature_algorithms in extensions:
+            # RFC 5246 §7.4.1.4.1: "Servers MUST NOT send this extension";
+            # RFC 8446 §4.2 names the alert for an extension in the wrong
+            # message.
+            raise LocalProtocolError(
+                "ServerHello.extensions: signature_algorithms is sent by "
+                "clients only (RFC 5246 §7.4.1.4.1)",
+                _D.illegal_parameter,
+            )
         info = extensions.get(_E.renegotiation_info)
         if info is None:
             # RFC 5746 §4.1: a server without secure renegotiation may be
@@ -533,7 +545,7 @@ class ClientConnection(Connection):
         # require client authentication; instead we send an empty
         # Certificate (RFC 5246 §7.4.6) and the server decides.
         self._client_handshake().certificate_requested = True
-        return State.EXPECT_SERVER_HELLO_DONE
+        return State.EXPECT_SERVER_HELLO_DONE_AFTER_REQUEST
 
     def _on_server_hello_done(self, body: Any, raw: bytes) -> State:
         handshake = self._client_handshake()

@@ -92,6 +92,8 @@ class State(enum.Enum):
     EXPECT_SERVER_CERTIFICATE = enum.auto()
     EXPECT_SERVER_KEY_EXCHANGE = enum.auto()
     EXPECT_SERVER_HELLO_DONE = enum.auto()
+    # A CertificateRequest came: only ServerHelloDone may follow.
+    EXPECT_SERVER_HELLO_DONE_AFTER_REQUEST = enum.auto()
     EXPECT_NEW_SESSION_TICKET = enum.auto()
     EXPECT_SERVER_CHANGE_CIPHER_SPEC = enum.auto()
     EXPECT_SERVER_FINISHED = enum.auto()
@@ -169,6 +171,7 @@ _CLIENT_NEGOTIATING: Final = (
     _S.EXPECT_SERVER_CERTIFICATE,
     _S.EXPECT_SERVER_KEY_EXCHANGE,
     _S.EXPECT_SERVER_HELLO_DONE,
+    _S.EXPECT_SERVER_HELLO_DONE_AFTER_REQUEST,
     _S.EXPECT_NEW_SESSION_TICKET,
     _S.EXPECT_SERVER_CHANGE_CIPHER_SPEC,
     _S.EXPECT_SERVER_FINISHED,
@@ -198,7 +201,14 @@ _TABLE: dict[State, dict[Message, frozenset[State]]] = {
         _M.SERVER_KEY_EXCHANGE: _to(_S.EXPECT_SERVER_HELLO_DONE),
     },
     _S.EXPECT_SERVER_HELLO_DONE: {
-        _M.CERTIFICATE_REQUEST: _to(_S.EXPECT_SERVER_HELLO_DONE),
+        # At most one CertificateRequest, right before ServerHelloDone
+        # (RFC 5246 §7.3).
+        _M.CERTIFICATE_REQUEST: _to(_S.EXPECT_SERVER_HELLO_DONE_AFTER_REQUEST),
+        _M.SERVER_HELLO_DONE: _to(
+            _S.EXPECT_NEW_SESSION_TICKET, _S.EXPECT_SERVER_CHANGE_CIPHER_SPEC
+        ),
+    },
+    _S.EXPECT_SERVER_HELLO_DONE_AFTER_REQUEST: {
         _M.SERVER_HELLO_DONE: _to(
             _S.EXPECT_NEW_SESSION_TICKET, _S.EXPECT_SERVER_CHANGE_CIPHER_SPEC
         ),

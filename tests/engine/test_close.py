@@ -119,6 +119,17 @@ def test_a_client_that_never_started_sends_nothing_on_close() -> None:
         client.send_application_data(b"x")
 
 
+def test_a_client_that_saw_eof_before_starting_cannot_start() -> None:
+    client = ClientConnection(
+        client_config(fixed_ecdsa_identity()), server_name="localhost"
+    )
+
+    assert client.receive_data(b"") == [ConnectionClosed(clean=False)]
+    with pytest.raises(RuntimeError, match=r"^start_handshake: the peer closed"):
+        client.start_handshake()
+    assert client.data_to_send() == b""
+
+
 def test_close_after_the_handshake_still_reads_until_the_peers_close() -> None:
     # The cancel path is for unfinished handshakes only: a complete one
     # sends close_notify alone and keeps reading (RFC 5246 §7.2.1).

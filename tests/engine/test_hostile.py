@@ -328,6 +328,31 @@ def server_hello_with_unoffered_extension(pair: Pair) -> tuple[Victim, bytes]:
     return pair.client, record(HANDSHAKE, Handshake.build(message))
 
 
+def server_hello_with_signature_algorithms(pair: Pair) -> tuple[Victim, bytes]:
+    # Offered by the client, but RFC 5246 §7.4.1.4.1: "Servers MUST NOT
+    # send this extension".
+    schemes = {"supported_signature_algorithms": [0x0403]}
+    message = Handshake.parse(_server_hello_only(pair))
+    message["body"]["extensions"].append(extension(_E.signature_algorithms, schemes))
+    return pair.client, record(HANDSHAKE, Handshake.build(message))
+
+
+def second_certificate_request(pair: Pair) -> tuple[Victim, bytes]:
+    # RFC 5246 §7.3: at most one CertificateRequest, before ServerHelloDone.
+    request = Handshake.build(
+        {
+            "msg_type": "certificate_request",
+            "body": {
+                "certificate_types": ["ecdsa_sign"],
+                "supported_signature_algorithms": [0x0403],
+                "certificate_authorities": [],
+            },
+        }
+    )
+    *head, done = handshake_messages(_server_flight(pair))
+    return pair.client, record(HANDSHAKE, b"".join([*head, request, request, done]))
+
+
 def server_hello_without_renegotiation_info(pair: Pair) -> tuple[Victim, bytes]:
     message = Handshake.parse(_server_hello_only(pair))
     extensions = message["body"]["extensions"]
@@ -402,6 +427,8 @@ CASES = [
     Case(application_data_before_handshake, _D.unexpected_message),
     Case(alert_with_unknown_level, _D.decode_error),
     Case(server_hello_with_unoffered_extension, _D.unsupported_extension),
+    Case(server_hello_with_signature_algorithms, _D.illegal_parameter),
+    Case(second_certificate_request, _D.unexpected_message),
     Case(server_hello_without_renegotiation_info, _D.handshake_failure),
     Case(server_hello_tls11, _D.protocol_version),
     Case(server_hello_tls11_downgrade_sentinel, _D.illegal_parameter),
