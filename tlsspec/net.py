@@ -186,6 +186,40 @@ def _reason(error: OSError) -> str:
     return os.strerror(error.errno)
 
 
+class _PeerStalledError(TimeoutError):
+    """The peer took none of our bytes for IDLE_TIMEOUT seconds."""
+
+
+async def _drain(writer: asyncio.StreamWriter) -> None:
+    # A peer that stops reading would hold the connection open forever:
+    # each wait for the socket to take our bytes is bounded by the idle
+    # timeout.
+    try:
+        await asyncio.wait_for(writer.drain(), IDLE_TIMEOUT)
+    except TimeoutError:
+        raise _PeerStalledError(
+            f"the peer read nothing for {IDLE_TIMEOUT:.0f} s"
+        ) from None
+
+
+async def _send_close(
+    conn: ClientConnection | ServerConnection,
+    writer: asyncio.StreamWriter,
+    trace: WireTrace,
+    side: str,
+) -> None:
+    # RFC 5246 §7.2.1: close_notify before closing the write side, a
+    # timeout included; an unfinished handshake is cancelled first
+    # (user_canceled, §7.2.2).  After a failure close() sends nothing.
+    conn.close()
+    out = conn.data_to_send()
+    if out:
+        trace.feed(side, out)
+        writer.write(out)
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(writer.drain(), CLOSE_TIMEOUT)
+
+
 def _json_trace(options: ServeOptions | ConnectOptions) -> bool:
     # With JSON traces stdout carries JSON lines only; everything else the
     # command prints goes to stderr.
@@ -366,9 +400,15 @@ class _ServerSession:
                 except TimeoutError:
                     stage = "handshake" if self.complete is None else "connection"
                     logger.warning("%s: %s timed out, closing", self.peer, stage)
+                    await _send_close(self.conn, writer, self.trace, SERVER)
                     return
                 if not await self.receive(data, writer):
                     return
+        except _PeerStalledError as e:
+            # Its buffers are full: nothing more can reach it, not even
+            # an alert.
+            logger.warning("%s: %s, closing", self.peer, e)
+            writer.transport.abort()
         except (ConnectionError, OSError) as e:
             logger.warning("%s: connection lost: %s", self.peer, e.strerror or e)
         finally:
@@ -441,7 +481,7 @@ class _ServerSession:
         if out:
             self.trace.feed(SERVER, out)
             writer.write(out)
-            await writer.drain()
+            await _drain(writer)
         if self.options.trace and self.complete is not None and not self.traced:
             self.print_trace()
 
@@ -602,7 +642,11 @@ class _ClientState:
     session: Session | None = None
     reply: bytearray = field(default_factory=bytearray)
     closed: bool = False
+    #: The transport ended without close_notify or a fatal alert.
+    truncated: bool = False
     fatal: AlertReceived | None = None
+    #: Why the command fails although the handshake completed.
+    problem: str | None = None
 
 
 async def _pump(
@@ -619,7 +663,7 @@ async def _pump(
         if out:
             trace.feed(CLIENT, out)
             writer.write(out)
-            await writer.drain()
+            await _drain(writer)
 
     await flush()
     loop = asyncio.get_running_loop()
@@ -638,7 +682,7 @@ async def _pump(
         except TLSError:
             # The fatal alert the engine queued goes out before we stop
             # (RFC 5246 §7.2.2).
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, TimeoutError):
                 await flush()
             raise
         for event in events:
@@ -666,6 +710,7 @@ def _client_event(event: object, state: _ClientState) -> None:
             )
     elif isinstance(event, ConnectionClosed):
         state.closed = True
+        state.truncated = not event.clean and state.fatal is None
 
 
 def _alert_name(alert: AlertReceived) -> str:
@@ -768,6 +813,60 @@ def _save_session(path: Path, data: bytes) -> None:
         ) from None
 
 
+async def _handshake_and_talk(
+    conn: ClientConnection,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    trace: WireTrace,
+    state: _ClientState,
+    options: ConnectOptions,
+) -> None:
+    conn.start_handshake()
+    await _pump(
+        conn, reader, writer, trace, state, lambda: state.complete, IDLE_TIMEOUT
+    )
+    if state.complete is None:
+        if state.fatal is not None:
+            raise ConnectError(
+                f"handshake failed: the server sent {_alert_name(state.fatal)}"
+            )
+        raise ConnectError("the server closed the connection during the handshake")
+    report = sys.stderr if _json_trace(options) else options.out
+    _print_summary(state.complete, trace, report)
+    if options.send is not None:
+        if state.closed:
+            state.problem = "the server closed the connection before TEXT was sent"
+        else:
+            conn.send_application_data(options.send.encode())
+            with contextlib.suppress(TimeoutError):
+                await _pump(
+                    conn,
+                    reader,
+                    writer,
+                    trace,
+                    state,
+                    lambda: state.reply,
+                    REPLY_TIMEOUT,
+                )
+            print(
+                f"Reply     : {bytes(state.reply).decode('utf-8', 'replace')}",
+                file=report,
+            )
+            if state.truncated:
+                # RFC 5246 §7.2.1: without close_notify the reply may have
+                # been cut off by anyone on the path.
+                state.problem = (
+                    "the server closed the connection without close_notify: "
+                    "the reply may be truncated"
+                )
+    if not state.closed:
+        conn.close()
+        with contextlib.suppress(TimeoutError, TLSError, OSError):
+            await _pump(
+                conn, reader, writer, trace, state, lambda: False, CLOSE_TIMEOUT
+            )
+
+
 async def _converse(
     options: ConnectOptions,
     config: ClientConfig,
@@ -789,40 +888,12 @@ async def _converse(
         where = _host_port(options.host, options.port)
         raise ConnectError(f"cannot connect to {where}: {_reason(e)}") from e
     try:
-        conn.start_handshake()
-        await _pump(
-            conn, reader, writer, trace, state, lambda: state.complete, IDLE_TIMEOUT
-        )
-        if state.complete is None:
-            if state.fatal is not None:
-                raise ConnectError(
-                    f"handshake failed: the server sent {_alert_name(state.fatal)}"
-                )
-            raise ConnectError("the server closed the connection during the handshake")
-        report = sys.stderr if _json_trace(options) else out
-        _print_summary(state.complete, trace, report)
-        if options.send is not None:
-            conn.send_application_data(options.send.encode())
-            with contextlib.suppress(TimeoutError):
-                await _pump(
-                    conn,
-                    reader,
-                    writer,
-                    trace,
-                    state,
-                    lambda: state.reply,
-                    REPLY_TIMEOUT,
-                )
-            print(
-                f"Reply     : {bytes(state.reply).decode('utf-8', 'replace')}",
-                file=report,
-            )
-        if not state.closed:
-            conn.close()
-            with contextlib.suppress(TimeoutError, TLSError, OSError):
-                await _pump(
-                    conn, reader, writer, trace, state, lambda: False, CLOSE_TIMEOUT
-                )
+        try:
+            await _handshake_and_talk(conn, reader, writer, trace, state, options)
+        except TimeoutError as e:
+            if not isinstance(e, _PeerStalledError):
+                await _send_close(conn, writer, trace, CLIENT)
+            raise
         if options.sess_out is not None:
             if state.session is None:
                 print("tlsspec connect: the server issued no ticket", file=sys.stderr)
@@ -830,6 +901,8 @@ async def _converse(
                 _save_session(options.sess_out, state.session.to_bytes())
         if state.fatal is not None:
             raise ConnectError(f"the server sent {_alert_name(state.fatal)}")
+        if state.problem is not None:
+            raise ConnectError(state.problem)
         return 0
     finally:
         if options.trace and trace.entries:
@@ -860,7 +933,10 @@ def connect(options: ConnectOptions) -> int:
             file=sys.stderr,
         )
         return 1
-    except (ConnectError, TimeoutError, ConnectionError) as e:
+    except ConnectionError as e:
+        print(f"tlsspec connect: connection lost: {_reason(e)}", file=sys.stderr)
+        return 1
+    except (ConnectError, TimeoutError) as e:
         print(f"tlsspec connect: {e}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as e:
