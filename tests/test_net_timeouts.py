@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -282,3 +283,22 @@ def test_connect_cancels_its_handshake_when_the_server_stays_silent(
     records = split_records(received[0])
     assert [kind for kind, _ in records] == [HANDSHAKE, ALERT, ALERT]
     assert records[1:] == [(ALERT, USER_CANCELED), (ALERT, CLOSE_NOTIFY)]
+
+
+def reset_after_hello(sock: socket.socket) -> bytes:
+    hello = sock.recv(65536)
+    # Linger 0: close() sends a TCP reset instead of a FIN.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return hello
+
+
+def test_connect_names_a_reset_connection_plainly(
+    pem: PemFiles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with peer(reset_after_hello) as (port, _):
+        status = net.connect(connect_options(port, pem))
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "tlsspec connect: connection lost: Connection reset by peer\n"
+    )
