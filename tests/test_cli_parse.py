@@ -208,6 +208,186 @@ def test_parse_records_stops_at_a_bad_record_naming_path_offset_and_alert(
     assert result.stdout == stdout
 
 
+# A ServerHello (RFC 5246 §7.4.1.3) the engine's client accepts: TLS 1.2,
+# zero random, no session ID, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, null
+# compression, an empty renegotiation_info (RFC 5746 §3.6).
+SERVER_HELLO = "0200002d 0303" + "00" * 32 + "00 c02f 00 0005 ff01000100"
+SERVER_HELLO_RECORD = f"16 0301 0031 {SERVER_HELLO}"
+# RFC 5246 §6.2.1 and §6.2.3: the longest plaintext and ciphertext records.
+MAX_PLAINTEXT = 2**14
+MAX_CIPHERTEXT = 2**14 + 2048
+TYPE_REASON = "expected change_cipher_spec, alert, handshake or application_data"
+
+
+def _record(content_type: str, length: int) -> str:
+    return f"{content_type} 0303 {length:04x} " + "00" * length
+
+
+# Each stream, the record the engine refuses (RecordReader, decode_alert,
+# classify_alert) and what parse says about it: the engine's path and
+# text, the offset of the field from the start of the stream, its alert.
+ENGINE_RECORD_CHECKS = [
+    (
+        _record("16", MAX_PLAINTEXT + 1),
+        "",
+        (
+            f"error: TLSPlaintext.length: {MAX_PLAINTEXT + 1}, expected at most "
+            f"{MAX_PLAINTEXT} (RFC 5246 §6.2.1, §6.2.3)"
+        ),
+        3,
+        "record_overflow",
+    ),
+    (
+        f"{ALERT_RECORD} 63 0303 0002 0100",
+        ALERT_TREE,
+        f"error: TLSPlaintext.type: 99, {TYPE_REASON}",
+        7,
+        "unexpected_message",
+    ),
+    (
+        "16 0909 0004 0e000000",
+        "",
+        "error: TLSPlaintext.version: 0x0909, expected {3, x}",
+        1,
+        "protocol_version",
+    ),
+    (
+        f"{SERVER_HELLO_RECORD} 16 0301 0004 0e000000",
+        None,
+        "error: TLSPlaintext.version: 0x0301, expected 0x0303",
+        55,
+        "protocol_version",
+    ),
+    (
+        f"{ALERT_RECORD} 15 0303 0002 0500",
+        ALERT_TREE + "record 1 @7: alert, version 0x0303, 2 bytes\n",
+        "error: Alert.level: 5 for close_notify, expected warning(1) or fatal(2)",
+        12,
+        "decode_error",
+    ),
+    (
+        f"{ALERT_RECORD} 15 0303 0003 020000",
+        ALERT_TREE + "record 1 @7: alert, version 0x0303, 3 bytes\n",
+        "error: Alert: record fragment is 3 bytes, expected exactly 2",
+        12,
+        "unexpected_message",
+    ),
+    (
+        f"{CCS_RECORD} {_record('17', MAX_CIPHERTEXT + 1)}",
+        "record 0 @0: change_cipher_spec, version 0x0303, 1 bytes\n",
+        (
+            f"error: TLSCiphertext.length: {MAX_CIPHERTEXT + 1}, expected at most "
+            f"{MAX_CIPHERTEXT} (RFC 5246 §6.2.1, §6.2.3)"
+        ),
+        9,
+        "record_overflow",
+    ),
+    (
+        f"{CCS_RECORD} 63 0303 0000",
+        "record 0 @0: change_cipher_spec, version 0x0303, 1 bytes\n",
+        f"error: TLSPlaintext.type: 99, {TYPE_REASON}",
+        6,
+        "unexpected_message",
+    ),
+]
+ENGINE_RECORD_CHECK_IDS = [
+    "handshake-longer-than-2^14",
+    "unknown-content-type",
+    "version-major-not-3",
+    "version-not-3-3-after-server-hello",
+    "alert-level-not-warning-or-fatal",
+    "alert-record-of-three-bytes",
+    "ciphertext-longer-than-2^14+2048",
+    "unknown-content-type-after-ccs",
+]
+
+
+@pytest.mark.parametrize(
+    ("stream", "stdout", "error", "offset", "alert"),
+    ENGINE_RECORD_CHECKS,
+    ids=ENGINE_RECORD_CHECK_IDS,
+)
+def test_parse_records_refuses_what_the_engine_refuses_at_the_stream_offset(
+    stream: str, stdout: str | None, error: str, offset: int, alert: str
+) -> None:
+    result = tlsspec("parse", "--records", "--hex", stdin=stream.encode())
+
+    assert result.returncode == 1
+    assert result.stderr == _lines(error, f"  offset: {offset}", f"  alert: {alert}")
+    if stdout is not None:
+        assert result.stdout == stdout.encode()
+
+
+@pytest.mark.parametrize(
+    ("stream", "alert"),
+    [
+        pytest.param(case[0], case[4], id=name)
+        for case, name in zip(
+            ENGINE_RECORD_CHECKS, ENGINE_RECORD_CHECK_IDS, strict=True
+        )
+        # After a CCS the engine reads records only with keys.
+        if not case[0].startswith(CCS_RECORD)
+    ],
+)
+def test_the_engine_sends_the_alert_parse_records_names(
+    stream: str, alert: str
+) -> None:
+    # The same bytes fed to a client that has sent its ClientHello: the
+    # engine decides, not a copy of its rules.  A fatal alert ends the
+    # engine's reading, so the one some streams start with is left out.
+    from tlsspec.runtime.alerts import LocalProtocolError
+    from tlsspec.runtime.client import ClientConnection
+    from tlsspec.runtime.config import ClientConfig
+
+    client = ClientConnection(ClientConfig(verify=False), server_name="example.com")
+    client.start_handshake()
+    data = bytes.fromhex(stream.removeprefix(ALERT_RECORD).replace(" ", ""))
+
+    with pytest.raises(LocalProtocolError) as caught:
+        client.receive_data(data)
+
+    assert caught.value.description.name == alert
+
+
+def test_parse_records_takes_longest_records_and_3_x_before_the_hellos() -> None:
+    # RFC 5246 Appendix E.1: before the hellos settle the version a record
+    # may carry any {03, xx}; 2^14 bytes of plaintext and 2^14 + 2048 of
+    # ciphertext are the most a record may hold (§6.2.1, §6.2.3).
+    stream = (
+        f"16 0301 0004 0e000000 {SERVER_HELLO_RECORD} {SERVER_HELLO_DONE_RECORD} "
+        f"{_record('17', MAX_PLAINTEXT)} {CCS_RECORD} "
+        f"{_record('17', MAX_CIPHERTEXT)}"
+    )
+
+    result = tlsspec("parse", "--records", "--hex", stdin=stream.encode())
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    records = [
+        line for line in result.stdout.splitlines() if line.startswith(b"record ")
+    ]
+    assert records == [
+        b"record 0 @0: handshake, version 0x0301, 4 bytes",
+        b"record 1 @9: handshake, version 0x0301, 49 bytes",
+        b"record 2 @63: handshake, version 0x0303, 4 bytes",
+        b"record 3 @72: application_data, version 0x0303, 16384 bytes",
+        b"record 4 @16461: change_cipher_spec, version 0x0303, 1 bytes",
+        b"record 5 @16467: application_data, version 0x0303, 18432 bytes",
+    ]
+    assert result.stdout.endswith(b"  (encrypted)\n")
+
+
+def test_parse_records_decodes_a_plaintext_finished_with_the_engine_length() -> None:
+    # The engine parses every Finished with verify_data_length 12 (RFC 5246
+    # §7.4.9); --records does the same without being told.
+    stream = "16 0303 0010 1400000c " + "ab" * 12
+
+    result = tlsspec("parse", "--records", "--hex", stdin=stream.encode())
+
+    assert result.returncode == 0, result.stderr
+    assert b"verify_data: " + b"ab" * 12 + b" (12 bytes)" in result.stdout
+
+
 def test_parse_records_takes_empty_application_data_and_encrypted_records() -> None:
     # RFC 5246 §6.2.1 allows zero-length application data; after the
     # ChangeCipherSpec a record's fragment is ciphertext, not checked here.
@@ -301,6 +481,50 @@ def test_a_bad_param_is_a_usage_error_in_one_line(
     assert result.returncode == 2
     assert result.stderr == f"tlsspec: {message}\n".encode()
     assert result.stdout == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["Finished"],
+            "Finished needs the parse parameter verify_data_length: give it with "
+            "--param verify_data_length=12",
+        ),
+        (
+            ["ServerKeyExchange"],
+            "ServerKeyExchange needs the parse parameter key_exchange_algorithm: "
+            "give it with --param key_exchange_algorithm=NAME "
+            "(rsa or ec_diffie_hellman)",
+        ),
+    ],
+    ids=["size", "enum"],
+)
+def test_a_missing_param_every_input_needs_is_a_usage_error_in_one_line(
+    args: list[str], message: str
+) -> None:
+    result = tlsspec("parse", *args, "--hex", stdin=b"00" * 12)
+
+    assert result.returncode == 2
+    assert result.stderr == f"tlsspec: {message}\n".encode()
+    assert result.stdout == b""
+
+
+def test_a_given_verify_data_length_decodes_a_finished() -> None:
+    result = tlsspec(
+        "parse",
+        "Finished",
+        "--hex",
+        "--param",
+        "verify_data_length=12",
+        stdin=b"ab" * 12,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == _lines(
+        "     @0  Finished:",
+        "     @0    verify_data: " + "ab" * 12 + " (12 bytes)",
+    )
 
 
 def test_an_enum_param_is_taken_by_member_value() -> None:

@@ -16,11 +16,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from tlsspec.codec import Codec
 from tlsspec.codegen.diagnostics import SpecErrors
 from tlsspec.errors import DecodeError
+
+if TYPE_CHECKING:
+    from tlsspec.runtime.alerts import LocalProtocolError
+    from tlsspec.runtime.record import RecordProtection
+    from tlsspec.runtime.recordlayer import RecordReader
 
 __all__ = ["main"]
 
@@ -503,6 +508,45 @@ def _check_params(type_name: str, codec: Codec, params: dict[str, Any]) -> None:
             )
 
 
+def _check_required_params(
+    type_name: str, codec: Codec, params: dict[str, Any]
+) -> None:
+    # A parameter the type needs before it reads a byte is needed for every
+    # input: leaving it out is the command line's mistake (ValueError, exit
+    # 2), not something wrong with the bytes.  One only some inputs need
+    # (a Finished inside Handshake) is reported with the input.
+    from tlsspec.codec import missing
+
+    if all(name in params or name in codec.defaults for name in codec.params):
+        return
+    try:
+        codec.parse(b"", **params)
+    except DecodeError as e:
+        for name in codec.params:
+            if name not in params and e.reason == missing(name, e.offset).reason:
+                raise ValueError(
+                    f"{type_name} needs the parse parameter {name}: give it "
+                    f"with {_param_example(codec, name)}"
+                ) from None
+
+
+def _param_example(codec: Codec, name: str) -> str:
+    enum_cls = codec.enum_param(name)
+    if enum_cls is not None:
+        names = " or ".join(member.name for member in enum_cls)
+        return f"--param {name}=NAME ({names})"
+    size = _engine_size(name)
+    return f"--param {name}={'N' if size is None else size}"
+
+
+def _engine_size(name: str) -> int | None:
+    # The size the engine passes for a parse parameter, if it has one: RFC
+    # 5246 §7.4.9, every TLS 1.2 suite's verify_data is 12 bytes.
+    from tlsspec.runtime.suites import VERIFY_DATA_LENGTH
+
+    return {"verify_data_length": VERIFY_DATA_LENGTH}.get(name)
+
+
 def _report(error: DecodeError, err: _Output) -> None:
     print(f"error: {error.path}: {error.reason}", file=err)
     print(f"  offset: {error.offset}", file=err)
@@ -537,6 +581,7 @@ def _parse(args: argparse.Namespace, out: _Output, err: _Output) -> int:
         params = _params(args.param)
         codec = _codec(args.type, args.codecs)
         _check_params(args.type, codec, params)
+        _check_required_params(args.type, codec, params)
         data = _read_input(args)
     except (OSError, ValueError) as e:
         print(f"tlsspec: {e}", file=err)
@@ -569,6 +614,11 @@ def _parse_records(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     except (OSError, ValueError) as e:
         print(f"tlsspec: {e}", file=err)
         return 2
+    # As the engine does (runtime/connection.py): a Finished carries the
+    # verify_data of every TLS 1.2 suite unless --param says otherwise.
+    from tlsspec.runtime.suites import VERIFY_DATA_LENGTH
+
+    params.setdefault("verify_data_length", VERIFY_DATA_LENGTH)
     return _show_records(data, handshake, alert, params, out, err)
 
 
@@ -584,14 +634,23 @@ def _show_records(
     # stops at the first record the engine would answer with an alert.
     from tlsspec.generated.handshake import HandshakeType
     from tlsspec.generated.record import ContentType, TLSPlaintext
+    from tlsspec.runtime.hello import TLS12
     from tlsspec.runtime.messages import RECORD_HEADER_LENGTH, HandshakeBuffer
+    from tlsspec.runtime.recordlayer import RecordReader
 
+    # The engine's own reader checks every header, in the engine's order,
+    # before the body is looked at (runtime/recordlayer.py).
+    reader = RecordReader()
     buffer = HandshakeBuffer()
     encrypted = False
     status = 0
     pos = 0
     n = 0
     while pos < len(data):
+        problem = _header_problem(reader, data[pos : pos + RECORD_HEADER_LENGTH], pos)
+        if problem is not None:
+            _report(problem, err)
+            return 1
         try:
             record, end = TLSPlaintext.parse_prefix(data, pos)
         except DecodeError as e:
@@ -620,12 +679,23 @@ def _show_records(
             _report(problem, err)
             return 1
         if content_type == ContentType.change_cipher_spec:
+            # RFC 5246 §7.1: what follows is protected; the reader now
+            # allows the longer TLSCiphertext (§6.2.3).
             encrypted = True
+            reader.set_protection(_sealed_protection())
         elif content_type == ContentType.handshake:
             for message in buffer.feed(fragment):
                 status |= _show("Handshake", handshake, message, params, out, err)
                 if message[0] == HandshakeType.server_hello:
                     params.setdefault("key_exchange_algorithm", _key_exchange(message))
+                if message[0] in (
+                    HandshakeType.client_hello,
+                    HandshakeType.server_hello,
+                ):
+                    # The hellos settle the version: the client reads the
+                    # records after the ServerHello, the server those after
+                    # the ClientHello it answers, as {3, 3} only.
+                    reader.version = TLS12
         elif content_type == ContentType.alert:
             status |= _show("Alert", alert, fragment, {}, out, err)
     if len(buffer):
@@ -641,6 +711,72 @@ def _show_records(
     return status
 
 
+def _header_problem(
+    reader: RecordReader, header: bytes, offset: int
+) -> DecodeError | None:
+    # The engine's verdict on one record header starting at ``offset``; a
+    # header cut short is left to the truncation report.
+    from tlsspec.runtime.alerts import LocalProtocolError
+
+    try:
+        # The header alone: the reader checks it, then keeps it waiting
+        # for a body that never comes, and forgets it here.
+        for _ in reader.read(header):
+            pass
+    except LocalProtocolError as error:
+        field = _HEADER_FIELD_AT.get(_alert_name(error.description), 0)
+        return _engine_problem(error, offset + field)
+    finally:
+        reader.clear()
+    return None
+
+
+# RFC 5246 §6.2.1: the header is ContentType type, ProtocolVersion version
+# (two uint8s), uint16 length.
+_CONTENT_TYPE_SIZE = 1
+_VERSION_SIZE = 2
+# Where the header field that each of the reader's alerts is about starts.
+_HEADER_FIELD_AT = {
+    "unexpected_message": 0,
+    "protocol_version": _CONTENT_TYPE_SIZE,
+    "record_overflow": _CONTENT_TYPE_SIZE + _VERSION_SIZE,
+}
+
+
+def _sealed_protection() -> RecordProtection:
+    # A stand-in for the read keys, which parse never has: the reader
+    # applies the TLSCiphertext bounds, and a fragment stays unopened.
+    from tlsspec.runtime.record import RecordProtection
+
+    class Sealed(RecordProtection):
+        __slots__ = ()
+
+        def _seal(
+            self, seq: int, content_type: int, plaintext: bytes | memoryview
+        ) -> tuple[bytes, bytes]:
+            raise NotImplementedError("parse never sends records")
+
+        def _open(
+            self, seq: int, content_type: int, fragment: bytes | memoryview
+        ) -> bytes:
+            return b""
+
+    return Sealed()
+
+
+def _engine_problem(error: LocalProtocolError, offset: int) -> DecodeError:
+    # The engine's error as parse reports it: its message starts with the
+    # field path, and it carries the alert the engine sends.
+    path, _, reason = str(error).partition(": ")
+    return DecodeError(
+        reason, path=path, offset=offset, alert=_alert_name(error.description)
+    )
+
+
+def _alert_name(description: int) -> str:
+    return getattr(description, "name", str(description))
+
+
 def _plaintext_problem(
     name: str, content_type: int, fragment: bytes, offset: int, partial: int
 ) -> DecodeError | None:
@@ -648,6 +784,11 @@ def _plaintext_problem(
     # it (runtime/connection.py), with the same alerts; ``partial`` is how
     # many bytes of an unfinished handshake message are buffered.
     from tlsspec.generated.record import ContentType
+    from tlsspec.runtime.alerts import (
+        LocalProtocolError,
+        classify_alert,
+        decode_alert,
+    )
 
     # RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments
     # of Handshake, Alert, or ChangeCipherSpec content types."
@@ -664,6 +805,16 @@ def _plaintext_problem(
             offset=offset,
             alert="unexpected_message",
         )
+    if content_type == ContentType.alert:
+        # The engine's own checks: exactly one 2-byte alert per record
+        # (unexpected_message), a level of warning or fatal (decode_error,
+        # RFC 5246 §7.2); the level is the fragment's first byte.
+        try:
+            level, description = decode_alert(fragment)
+            classify_alert(level, description)
+        except LocalProtocolError as error:
+            return _engine_problem(error, offset)
+        return None
     if content_type != ContentType.change_cipher_spec:
         return None
     # RFC 5246 §7.1: the message is the single byte 1; a wrong length is
