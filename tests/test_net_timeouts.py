@@ -22,7 +22,7 @@ import pytest
 
 from tests.engine.support import split_records
 from tests.support.openssl import PemFiles, TlsIdentity, make_ecdsa_identity
-from tlsspec import net
+from tlsspec import net, netbase, serve
 from tlsspec.generated.alert import AlertDescription, AlertLevel
 from tlsspec.runtime import (
     ClientConfig,
@@ -54,8 +54,8 @@ def pem(identity: TlsIdentity, tmp_path: Path) -> PemFiles:
 
 @pytest.fixture
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(net, "IDLE_TIMEOUT", SHORT)
-    monkeypatch.setattr(net, "HANDSHAKE_TIMEOUT", SHORT)
+    monkeypatch.setattr(netbase, "IDLE_TIMEOUT", SHORT)
+    monkeypatch.setattr(serve, "HANDSHAKE_TIMEOUT", SHORT)
 
 
 def read_to_eof(sock: socket.socket) -> bytes:
@@ -78,7 +78,7 @@ def serving_one(pem: PemFiles) -> Iterator[int]:
     config = net.server_config(options)
     out = io.StringIO()
     thread = threading.Thread(
-        target=lambda: asyncio.run(net._serve(options, config, out)), daemon=True
+        target=lambda: asyncio.run(serve._serve(options, config, out)), daemon=True
     )
     thread.start()
     deadline = time.monotonic() + BOUND
