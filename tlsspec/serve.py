@@ -16,7 +16,7 @@ import math
 import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -292,6 +292,41 @@ def _quiet_exception_handler() -> Callable[
     return handler
 
 
+async def _listen(
+    options: ServeOptions,
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> asyncio.Server:
+    # Errors name the option or the address, not the socket call.
+    try:
+        return await asyncio.start_server(handle, options.host, options.port)
+    except socket.gaierror as e:
+        # The resolver's text ("Name or service not known") names nothing.
+        raise OSError(f"--host {options.host}: cannot resolve: {e.strerror}") from None
+    except OSError as e:
+        where = _host_port(options.host, options.port)
+        raise OSError(f"cannot listen on {where}: {_reason(e)}") from None
+
+
+async def _run_until(
+    server: asyncio.Server, stop: asyncio.Event, finished: asyncio.Event
+) -> None:
+    # Serves until a signal sets stop or --max-connections sets finished.
+    async with server:
+        waiters = [
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(finished.wait()),
+        ]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiters:
+            task.cancel()
+        # Connections still open end with the server, quietly.
+        server.close()
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
+
+
 async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> int:
     served = 0
     active = 0
@@ -326,34 +361,14 @@ async def _serve(options: ServeOptions, config: ServerConfig, out: TextIO) -> in
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    try:
-        server = await asyncio.start_server(handle, options.host, options.port)
-    except socket.gaierror as e:
-        # The resolver's text ("Name or service not known") names nothing.
-        raise OSError(f"--host {options.host}: cannot resolve: {e.strerror}") from None
-    except OSError as e:
-        where = _host_port(options.host, options.port)
-        raise OSError(f"cannot listen on {where}: {_reason(e)}") from None
+    server = await _listen(options, handle)
     port = server.sockets[0].getsockname()[1]
     print(
         f"tlsspec serve: listening on {_host_port(options.host, port)}",
         file=sys.stderr if _json_trace(options) else out,
         flush=True,
     )
-    async with server:
-        waiters = [
-            asyncio.create_task(stop.wait()),
-            asyncio.create_task(finished.wait()),
-        ]
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for task in waiters:
-            task.cancel()
-        # Connections still open end with the server, quietly.
-        server.close()
-        current = asyncio.current_task()
-        for task in asyncio.all_tasks():
-            if task is not current:
-                task.cancel()
+    await _run_until(server, stop, finished)
     print(
         "tlsspec serve: stopped",
         file=sys.stderr if _json_trace(options) else out,
