@@ -1,31 +1,28 @@
-"""The ``tlsspec`` command line."""
+"""The ``tlsspec`` command line.
+
+Here are the parser of every command, ``generate``, and the checks that
+``serve`` and ``connect`` make on their arguments; :mod:`tlsspec.parsecmd`
+runs ``parse``, and :mod:`tlsspec.net` the network commands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import enum
-import importlib
-import importlib.util
 import logging
 import os
-import pkgutil
 import re
-import string
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
-from tlsspec.codec import Codec
+from tlsspec import parsecmd
 from tlsspec.codegen.diagnostics import SpecErrors
-from tlsspec.errors import DecodeError
 
 if TYPE_CHECKING:
-    from tlsspec.runtime.alerts import LocalProtocolError
-    from tlsspec.runtime.record import RecordProtection
-    from tlsspec.runtime.recordlayer import RecordReader
+    # The object add_subparsers returns, which makes each command's parser.
+    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["main"]
 
@@ -33,13 +30,6 @@ DEFAULT_SPECS = Path("specs")
 MAX_PORT = 65535
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 DEFAULT_OUT = Path("generated")
-BYTES_SHOWN = 48
-# parse reads its whole input before decoding; a bound keeps /dev/zero or an
-# endless pipe from taking the machine's memory.  Far above any handshake
-# message (2^24 bytes at most) or a capture's record stream.
-MAX_PARSE_INPUT = 64 * 1024 * 1024
-# RFC 5246 §7.1: the whole ChangeCipherSpec message.
-CHANGE_CIPHER_SPEC_BODY = b"\x01"
 
 
 def _nonempty(text: str) -> str:
@@ -63,7 +53,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "handshakes on the engine built on them.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    commands = {
+        "generate": _generate_parser(sub),
+        "parse": _parse_parser(sub),
+        "serve": _serve_parser(sub),
+        "connect": _connect_parser(sub),
+    }
+    return parser, commands
 
+
+def _generate_parser(sub: _Commands) -> argparse.ArgumentParser:
     gen = sub.add_parser(
         "generate",
         help="compile SPEC_DIR/*.tls into one Python module per spec file",
@@ -90,14 +89,20 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         action="store_true",
         help="write nothing; exit 1 naming each stale, missing or extra module",
     )
+    return gen
 
+
+def _parse_parser(sub: _Commands) -> argparse.ArgumentParser:
     parse = sub.add_parser(
         "parse",
         help="decode bytes as a spec type and print the tree",
         description=PARSE_DESCRIPTION,
     )
     _parse_arguments(parse)
+    return parse
 
+
+def _serve_parser(sub: _Commands) -> argparse.ArgumentParser:
     srv = sub.add_parser(
         "serve",
         help="run a TLS 1.2 server on the engine",
@@ -123,22 +128,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     srv.add_argument(
         "--port", type=int, default=4433, help="port (default 4433; 0 picks one)"
     )
-    srv.add_argument(
-        "--ticket-key",
-        type=_path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="nginx-style ticket key file (48 or 80 bytes); the first "
-        "seals, all open; repeatable (default: a key generated at start)",
-    )
-    srv.add_argument(
-        "--ticket-lifetime",
-        type=int,
-        default=7200,
-        metavar="S",
-        help="ticket lifetime in seconds (default 7200)",
-    )
+    _ticket_options(srv)
     srv.add_argument(
         "--alpn",
         action="append",
@@ -158,7 +148,29 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="stop after serving N connections",
     )
     _common_options(srv)
+    return srv
 
+
+def _ticket_options(srv: argparse.ArgumentParser) -> None:
+    srv.add_argument(
+        "--ticket-key",
+        type=_path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="nginx-style ticket key file (48 or 80 bytes); the first "
+        "seals, all open; repeatable (default: a key generated at start)",
+    )
+    srv.add_argument(
+        "--ticket-lifetime",
+        type=int,
+        default=7200,
+        metavar="S",
+        help="ticket lifetime in seconds (default 7200)",
+    )
+
+
+def _connect_parser(sub: _Commands) -> argparse.ArgumentParser:
     con = sub.add_parser(
         "connect",
         help="handshake with a TLS 1.2 server and print a summary",
@@ -201,7 +213,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "--send", metavar="TEXT", help="send TEXT after the handshake, print the reply"
     )
     _common_options(con)
-    return parser, {"generate": gen, "parse": parse, "serve": srv, "connect": con}
+    return con
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
@@ -332,530 +344,7 @@ def _generate(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     return 0
 
 
-# -- parse -----------------------------------------------------------------
-
-
-_USER_PACKAGE = "_tlsspec_user_codecs"
-
-
-def _codec_modules(codecs: Path | None) -> list[ModuleType]:
-    """The modules of the generated package (raises ValueError if unusable)."""
-    if codecs is None:
-        package = importlib.import_module("tlsspec.generated")
-    else:
-        # Load the folder under a private name, so a folder called `enum` or
-        # `codecs` does not pick up the standard library's module.
-        init = codecs / "__init__.py"
-        if not init.is_file():
-            raise ValueError(f"{codecs} is not a folder made by 'tlsspec generate'")
-        package = sys.modules.get(_USER_PACKAGE)  # type: ignore[assignment]
-        if package is None:
-            spec = importlib.util.spec_from_file_location(
-                _USER_PACKAGE, init, submodule_search_locations=[str(codecs)]
-            )
-            assert spec is not None and spec.loader is not None
-            package = importlib.util.module_from_spec(spec)
-            sys.modules[_USER_PACKAGE] = package
-            spec.loader.exec_module(package)
-    modules = []
-    for info in pkgutil.iter_modules(package.__path__):
-        modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
-    return modules
-
-
-def _find_codec(name: str, codecs: Path | None) -> Codec | None:
-    for module in _codec_modules(codecs):
-        obj = getattr(module, name, None)
-        if isinstance(obj, Codec):
-            return obj
-    return None
-
-
-def _param_value(text: str) -> Any:
-    try:
-        return int(text, 0)
-    except ValueError:
-        return text
-
-
-def _read_input(args: argparse.Namespace) -> bytes:
-    # Pipes are welcome (stdin, or <(...) as FILE), so no regular-file
-    # check here; only the amount read is bounded.
-    if args.file == "-":
-        name, data = "stdin", sys.stdin.buffer.read(MAX_PARSE_INPUT + 1)
-    else:
-        name = args.file
-        try:
-            with open(args.file, "rb") as f:
-                data = f.read(MAX_PARSE_INPUT + 1)
-        except OSError as e:
-            raise ValueError(f"{name}: {e.strerror or e}") from None
-    if len(data) > MAX_PARSE_INPUT:
-        raise ValueError(
-            f"{name}: more than {MAX_PARSE_INPUT // (1024 * 1024)} MiB; parse "
-            "reads one message or one record stream of at most that size"
-        )
-    if args.hex:
-        digits = "".join(data.decode("ascii", errors="replace").split())
-        wrong = next((c for c in digits if c not in string.hexdigits), None)
-        if wrong is not None:
-            raise ValueError(f"--hex: {wrong!r} is not a hex digit")
-        if len(digits) % 2:
-            raise ValueError(f"--hex: {len(digits)} hex digits; bytes need pairs")
-        return bytes.fromhex(digits)
-    return data
-
-
-def _show_scalar(value: Any) -> str:
-    if isinstance(value, enum.Enum):
-        return f"{value.name} ({value.value})"
-    if isinstance(value, bytes):
-        shown = value[:BYTES_SHOWN].hex()
-        more = "..." if len(value) > BYTES_SHOWN else ""
-        return f"{shown}{more} ({len(value)} bytes)"
-    if value is None:
-        return "absent"
-    return repr(value)
-
-
-class _Printer:
-    def __init__(self, trace: list[tuple[str, int]], out: _Output) -> None:
-        self.trace = trace
-        self.cursor = 0
-        self.out = out
-
-    def offset(self, name: str) -> int | None:
-        for i in range(self.cursor, len(self.trace)):
-            if self.trace[i][0] == name:
-                self.cursor = i + 1
-                return self.trace[i][1]
-        return None
-
-    def line(self, depth: int, offset: int | None, text: str) -> None:
-        where = f"@{offset}" if offset is not None else ""
-        print(f"{where:>7}  {'  ' * depth}{text}", file=self.out)
-
-    def value(self, depth: int, label: str, offset: int | None, value: Any) -> None:
-        if isinstance(value, dict):
-            self.line(depth, offset, f"{label}:")
-            for key, item in value.items():
-                self.value(depth + 1, key, self.offset(key), item)
-        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
-            self.line(depth, offset, f"{label}: {len(value)} items")
-            for i, item in enumerate(value):
-                self.value(depth + 1, f"[{i}]", None, item)
-        elif isinstance(value, list):
-            shown = ", ".join(_show_scalar(v) for v in value)
-            self.line(depth, offset, f"{label}: [{shown}]")
-        else:
-            self.line(depth, offset, f"{label}: {_show_scalar(value)}")
-
-
-def _codec(type_name: str, codecs: Path | None) -> Codec:
-    # A type that cannot be found is the command line's mistake: ValueError.
-    try:
-        codec = _find_codec(type_name, codecs)
-    except (ImportError, ValueError, SyntaxError) as e:
-        raise ValueError(f"cannot load the codecs: {e}") from None
-    if codec is None:
-        raise ValueError(
-            f"no type {type_name!r} in the generated modules "
-            "(enums are decoded as fields of the types that use them)"
-        )
-    return codec
-
-
-def _params(items: list[str]) -> dict[str, Any]:
-    params = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--param needs NAME=VALUE, got {item!r}")
-        params[name] = _param_value(value)
-    return params
-
-
-def _check_params(type_name: str, codec: Codec, params: dict[str, Any]) -> None:
-    # Every --param is checked before any input is read: a misspelt name
-    # would be ignored, and a value the codec refuses would be reported
-    # as a decoding failure of the input, though both are the command
-    # line's fault (ValueError, exit 2).
-    for name, value in params.items():
-        if name not in codec.params:
-            takes = ", ".join(codec.params) or "none"
-            raise ValueError(
-                f"--param {name}: {type_name} takes no such parameter "
-                f"(it takes: {takes})"
-            )
-        enum_cls = codec.enum_param(name)
-        if enum_cls is None:
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(
-                    f"--param {name}={value}: expected a non-negative integer"
-                )
-            continue
-        # Only a member selects a case; the codec would keep any other
-        # number and then fail on the input's bytes instead.
-        if isinstance(value, str):
-            known = value in enum_cls.__members__
-        else:
-            known = value in {int(member) for member in enum_cls}
-        if not known:
-            members = ", ".join(_show_scalar(m) for m in enum_cls)
-            raise ValueError(
-                f"--param {name}={value}: expected a {enum_cls.__name__} name "
-                f"or value: {members}"
-            )
-
-
-def _check_required_params(
-    type_name: str, codec: Codec, params: dict[str, Any]
-) -> None:
-    # A parameter the type needs before it reads a byte is needed for every
-    # input: leaving it out is the command line's mistake (ValueError, exit
-    # 2), not something wrong with the bytes.  One only some inputs need
-    # (a Finished inside Handshake) is reported with the input.
-    from tlsspec.codec import missing
-
-    if all(name in params or name in codec.defaults for name in codec.params):
-        return
-    try:
-        codec.parse(b"", **params)
-    except DecodeError as e:
-        for name in codec.params:
-            if name not in params and e.reason == missing(name, e.offset).reason:
-                raise ValueError(
-                    f"{type_name} needs the parse parameter {name}: give it "
-                    f"with {_param_example(codec, name)}"
-                ) from None
-
-
-def _param_example(codec: Codec, name: str) -> str:
-    enum_cls = codec.enum_param(name)
-    if enum_cls is not None:
-        names = " or ".join(member.name for member in enum_cls)
-        return f"--param {name}=NAME ({names})"
-    size = _engine_size(name)
-    return f"--param {name}={'N' if size is None else size}"
-
-
-def _engine_size(name: str) -> int | None:
-    # The size the engine passes for a parse parameter, if it has one: RFC
-    # 5246 §7.4.9, every TLS 1.2 suite's verify_data is 12 bytes.
-    from tlsspec.runtime.suites import VERIFY_DATA_LENGTH
-
-    return {"verify_data_length": VERIFY_DATA_LENGTH}.get(name)
-
-
-def _report(error: DecodeError, err: _Output) -> None:
-    print(f"error: {error.path}: {error.reason}", file=err)
-    print(f"  offset: {error.offset}", file=err)
-    print(f"  alert: {error.alert}", file=err)
-
-
-def _show(
-    type_name: str,
-    codec: Codec,
-    data: bytes,
-    params: dict[str, Any],
-    out: _Output,
-    err: _Output,
-) -> int:
-    trace: list[tuple[str, int]] = []
-    try:
-        value = codec.parse(data, _trace=trace, **params)
-    except DecodeError as e:
-        _report(e, err)
-        return 1
-    _Printer(trace, out).value(0, type_name, 0, value)
-    return 0
-
-
-def _parse(args: argparse.Namespace, out: _Output, err: _Output) -> int:
-    if args.records:
-        return _parse_records(args, out, err)
-    if args.type is None:
-        print("tlsspec: parse needs TYPE (or --records)", file=err)
-        return 2
-    try:
-        params = _params(args.param)
-        codec = _codec(args.type, args.codecs)
-        _check_params(args.type, codec, params)
-        _check_required_params(args.type, codec, params)
-        data = _read_input(args)
-    except (OSError, ValueError) as e:
-        print(f"tlsspec: {e}", file=err)
-        return 2
-    return _show(args.type, codec, data, params, out, err)
-
-
-def _parse_records(args: argparse.Namespace, out: _Output, err: _Output) -> int:
-    if args.type is not None:
-        # With --records the one positional is FILE, and argparse puts it
-        # in TYPE: '-' is stdin, a name that is no file was meant as a
-        # TYPE, which --records does not take.
-        if args.file != "-":
-            print("tlsspec: --records takes FILE only, not TYPE", file=err)
-            return 2
-        if args.type != "-" and (not args.type or not Path(args.type).exists()):
-            print(
-                f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
-                f"{args.type!r} is no file",
-                file=err,
-            )
-            return 2
-        args.file = args.type
-    try:
-        params = _params(args.param)
-        handshake = _codec("Handshake", args.codecs)
-        alert = _codec("Alert", args.codecs)
-        _check_params("Handshake", handshake, params)
-        data = _read_input(args)
-    except (OSError, ValueError) as e:
-        print(f"tlsspec: {e}", file=err)
-        return 2
-    # As the engine does (runtime/connection.py): a Finished carries the
-    # verify_data of every TLS 1.2 suite unless --param says otherwise.
-    from tlsspec.runtime.suites import VERIFY_DATA_LENGTH
-
-    params.setdefault("verify_data_length", VERIFY_DATA_LENGTH)
-    return _show_records(data, handshake, alert, params, out, err)
-
-
-def _show_records(
-    data: bytes,
-    handshake: Codec,
-    alert: Codec,
-    params: dict[str, Any],
-    out: _Output,
-    err: _Output,
-) -> int:
-    # Prints each record, and each plaintext handshake message and alert;
-    # stops at the first record the engine would answer with an alert.
-    from tlsspec.generated.handshake import HandshakeType
-    from tlsspec.generated.record import ContentType, TLSPlaintext
-    from tlsspec.runtime.hello import TLS12
-    from tlsspec.runtime.messages import RECORD_HEADER_LENGTH, HandshakeBuffer
-    from tlsspec.runtime.recordlayer import RecordReader
-
-    # The engine's own reader checks every header, in the engine's order,
-    # before the body is looked at (runtime/recordlayer.py).
-    reader = RecordReader()
-    buffer = HandshakeBuffer()
-    encrypted = False
-    status = 0
-    pos = 0
-    n = 0
-    while pos < len(data):
-        problem = _header_problem(reader, data[pos : pos + RECORD_HEADER_LENGTH], pos)
-        if problem is not None:
-            _report(problem, err)
-            return 1
-        try:
-            record, end = TLSPlaintext.parse_prefix(data, pos)
-        except DecodeError as e:
-            # Only a record cut short fails here: type and version are
-            # open enums, and the fragment is as long as the header says.
-            after = f" ({_bytes(len(data) - pos)} after the last whole record)"
-            _report(DecodeError(e.reason + after, path=e.path, offset=e.offset), err)
-            return 1
-        content_type, fragment = record["type"], record["fragment"]
-        name = getattr(content_type, "name", str(content_type))
-        print(
-            f"record {n} @{pos}: {name}, version 0x{record['version']:04x}, "
-            f"{len(fragment)} bytes",
-            file=out,
-        )
-        n += 1
-        fragment_offset = pos + RECORD_HEADER_LENGTH
-        pos = end
-        if encrypted:
-            print("  (encrypted)", file=out)
-            continue
-        problem = _plaintext_problem(
-            name, content_type, fragment, fragment_offset, len(buffer)
-        )
-        if problem is not None:
-            _report(problem, err)
-            return 1
-        if content_type == ContentType.change_cipher_spec:
-            # RFC 5246 §7.1: what follows is protected; the reader now
-            # allows the longer TLSCiphertext (§6.2.3).
-            encrypted = True
-            reader.set_protection(_sealed_protection())
-        elif content_type == ContentType.handshake:
-            for message in buffer.feed(fragment):
-                status |= _show("Handshake", handshake, message, params, out, err)
-                if message[0] == HandshakeType.server_hello:
-                    params.setdefault("key_exchange_algorithm", _key_exchange(message))
-                if message[0] in (
-                    HandshakeType.client_hello,
-                    HandshakeType.server_hello,
-                ):
-                    # The hellos settle the version: the client reads the
-                    # records after the ServerHello, the server those after
-                    # the ClientHello it answers, as {3, 3} only.
-                    reader.version = TLS12
-        elif content_type == ContentType.alert:
-            status |= _show("Alert", alert, fragment, {}, out, err)
-    if len(buffer):
-        _report(
-            DecodeError(
-                f"the stream ends {_bytes(len(buffer))} into a handshake message",
-                path="Handshake",
-                offset=len(data),
-            ),
-            err,
-        )
-        return 1
-    return status
-
-
-def _header_problem(
-    reader: RecordReader, header: bytes, offset: int
-) -> DecodeError | None:
-    # The engine's verdict on one record header starting at ``offset``; a
-    # header cut short is left to the truncation report.
-    from tlsspec.runtime.alerts import LocalProtocolError
-
-    try:
-        # The header alone: the reader checks it, then keeps it waiting
-        # for a body that never comes, and forgets it here.
-        for _ in reader.read(header):
-            pass
-    except LocalProtocolError as error:
-        field = _HEADER_FIELD_AT.get(_alert_name(error.description), 0)
-        return _engine_problem(error, offset + field)
-    finally:
-        reader.clear()
-    return None
-
-
-# RFC 5246 §6.2.1: the header is ContentType type, ProtocolVersion version
-# (two uint8s), uint16 length.
-_CONTENT_TYPE_SIZE = 1
-_VERSION_SIZE = 2
-# Where the header field that each of the reader's alerts is about starts.
-_HEADER_FIELD_AT = {
-    "unexpected_message": 0,
-    "protocol_version": _CONTENT_TYPE_SIZE,
-    "record_overflow": _CONTENT_TYPE_SIZE + _VERSION_SIZE,
-}
-
-
-def _sealed_protection() -> RecordProtection:
-    # A stand-in for the read keys, which parse never has: the reader
-    # applies the TLSCiphertext bounds, and a fragment stays unopened.
-    from tlsspec.runtime.record import RecordProtection
-
-    class Sealed(RecordProtection):
-        __slots__ = ()
-
-        def _seal(
-            self, seq: int, content_type: int, plaintext: bytes | memoryview
-        ) -> tuple[bytes, bytes]:
-            raise NotImplementedError("parse never sends records")
-
-        def _open(
-            self, seq: int, content_type: int, fragment: bytes | memoryview
-        ) -> bytes:
-            return b""
-
-    return Sealed()
-
-
-def _engine_problem(error: LocalProtocolError, offset: int) -> DecodeError:
-    # The engine's error as parse reports it: its message starts with the
-    # field path, and it carries the alert the engine sends.
-    path, _, reason = str(error).partition(": ")
-    return DecodeError(
-        reason, path=path, offset=offset, alert=_alert_name(error.description)
-    )
-
-
-def _alert_name(description: int) -> str:
-    return getattr(description, "name", str(description))
-
-
-def _plaintext_problem(
-    name: str, content_type: int, fragment: bytes, offset: int, partial: int
-) -> DecodeError | None:
-    # The checks the engine makes on a plaintext record before it decodes
-    # it (runtime/connection.py), with the same alerts; ``partial`` is how
-    # many bytes of an unfinished handshake message are buffered.
-    from tlsspec.generated.record import ContentType
-    from tlsspec.runtime.alerts import (
-        LocalProtocolError,
-        classify_alert,
-        decode_alert,
-    )
-
-    # RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments
-    # of Handshake, Alert, or ChangeCipherSpec content types."
-    never_empty = (
-        ContentType.handshake,
-        ContentType.alert,
-        ContentType.change_cipher_spec,
-    )
-    if not fragment and content_type in never_empty:
-        return DecodeError(
-            f"empty {name} record; RFC 5246 §6.2.1 forbids zero-length "
-            "fragments of this type",
-            path="TLSPlaintext.fragment",
-            offset=offset,
-            alert="unexpected_message",
-        )
-    if content_type == ContentType.alert:
-        # The engine's own checks: exactly one 2-byte alert per record
-        # (unexpected_message), a level of warning or fatal (decode_error,
-        # RFC 5246 §7.2); the level is the fragment's first byte.
-        try:
-            level, description = decode_alert(fragment)
-            classify_alert(level, description)
-        except LocalProtocolError as error:
-            return _engine_problem(error, offset)
-        return None
-    if content_type != ContentType.change_cipher_spec:
-        return None
-    # RFC 5246 §7.1: the message is the single byte 1; a wrong length is
-    # malformed, a wrong value illegal.
-    if len(fragment) != len(CHANGE_CIPHER_SPEC_BODY):
-        return DecodeError(
-            f"{_show_scalar(fragment)}, expected the single byte 01 (RFC 5246 §7.1)",
-            path="ChangeCipherSpec",
-            offset=offset,
-        )
-    if fragment != CHANGE_CIPHER_SPEC_BODY:
-        return DecodeError(
-            f"found {fragment.hex()}, expected 01 (RFC 5246 §7.1)",
-            path="ChangeCipherSpec.type",
-            offset=offset,
-            alert="illegal_parameter",
-        )
-    # RFC 5246 §7.1: ChangeCipherSpec follows a whole handshake message; one
-    # split around it would straddle two key epochs.
-    if partial:
-        return DecodeError(
-            f"arrives after {_bytes(partial)} of an unfinished handshake message",
-            path="ChangeCipherSpec",
-            offset=offset,
-            alert="unexpected_message",
-        )
-    return None
-
-
-def _bytes(count: int) -> str:
-    return f"{count} byte" if count == 1 else f"{count} bytes"
-
-
-def _key_exchange(server_hello: bytes) -> str:
-    from tlsspec.generated.handshake import Handshake
-    from tlsspec.trace import key_exchange_of
-
-    try:
-        return key_exchange_of(Handshake.parse(server_hello)["body"]["cipher_suite"])
-    except DecodeError:
-        return "ec_diffie_hellman"
+# -- serve and connect -----------------------------------------------------
 
 
 def _valid_server_name(name: str) -> bool:
@@ -896,16 +385,7 @@ def _split_address(address: str) -> tuple[str, int] | None:
 
 
 def _network(args: argparse.Namespace) -> int:
-    import warnings
-
-    from cryptography.utils import CryptographyDeprecationWarning
-
-    from tlsspec import net
-
-    # Old certificates in the system store (negative serials) are not ours
-    # to warn about.
-    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
-
+    _quiet_deprecations()
     logging.basicConfig(
         level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
     )
@@ -916,35 +396,57 @@ def _network(args: argparse.Namespace) -> int:
     trace = args.trace or args.trace_format is not None
     trace_format = args.trace_format or "ladder"
     if args.command == "serve":
-        if not args.host:
-            print(
-                "tlsspec serve: --host is empty; give an address, e.g. 127.0.0.1 "
-                "(0.0.0.0 for every IPv4 interface)",
-                file=sys.stderr,
-            )
-            return 2
-        if _port(str(args.port), allow_zero=True) is None:
-            print(f"tlsspec serve: port {args.port} is not 0..65535", file=sys.stderr)
-            return 2
-        if args.max_connections is not None and args.max_connections < 1:
-            print("tlsspec serve: --max-connections must be 1 or more", file=sys.stderr)
-            return 2
-        return net.serve(
-            net.ServeOptions(
-                cert=args.cert,
-                key=args.key,
-                host=args.host,
-                port=args.port,
-                ticket_keys=args.ticket_key,
-                ticket_lifetime=args.ticket_lifetime,
-                alpn=args.alpn,
-                www=args.www,
-                trace=trace,
-                trace_format=trace_format,
-                keylog=args.keylog,
-                max_connections=args.max_connections,
-            )
+        return _serve(args, trace=trace, trace_format=trace_format)
+    return _connect(args, trace=trace, trace_format=trace_format)
+
+
+def _quiet_deprecations() -> None:
+    # Old certificates in the system store (negative serials) are not ours
+    # to warn about.
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+
+
+def _serve(args: argparse.Namespace, *, trace: bool, trace_format: str) -> int:
+    from tlsspec import net
+
+    if not args.host:
+        print(
+            "tlsspec serve: --host is empty; give an address, e.g. 127.0.0.1 "
+            "(0.0.0.0 for every IPv4 interface)",
+            file=sys.stderr,
         )
+        return 2
+    if _port(str(args.port), allow_zero=True) is None:
+        print(f"tlsspec serve: port {args.port} is not 0..65535", file=sys.stderr)
+        return 2
+    if args.max_connections is not None and args.max_connections < 1:
+        print("tlsspec serve: --max-connections must be 1 or more", file=sys.stderr)
+        return 2
+    return net.serve(
+        net.ServeOptions(
+            cert=args.cert,
+            key=args.key,
+            host=args.host,
+            port=args.port,
+            ticket_keys=args.ticket_key,
+            ticket_lifetime=args.ticket_lifetime,
+            alpn=args.alpn,
+            www=args.www,
+            trace=trace,
+            trace_format=trace_format,
+            keylog=args.keylog,
+            max_connections=args.max_connections,
+        )
+    )
+
+
+def _connect(args: argparse.Namespace, *, trace: bool, trace_format: str) -> int:
+    from tlsspec import net
+
     split = _split_address(args.address)
     if split is None:
         print(
@@ -1069,7 +571,7 @@ def _run(argv: list[str], out: _Output, err: _Output) -> int:
         return _generate(args, out, err)
     if args.command in ("serve", "connect"):
         return _network(args)
-    return _parse(args, out, err)
+    return parsecmd.run(args, out, err)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
