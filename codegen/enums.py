@@ -7,6 +7,7 @@ open: values the spec does not name still parse.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from tlsspec.codegen import syntax as ast
@@ -38,8 +39,18 @@ class EnumRules:
         self, name: str, body: ast.EnumBody, modname: str, pos: Pos, text: str
     ) -> EnumType:
         enum = EnumType(name, modname, pos, text, body=body)
+        items = self.enum_items(enum, body)
+        values = self.enum_values(items)
+        enum.width = self.enum_width(enum, items, values, pos)
+        self.check_enum_repeats(values)
+        self.check_enum_names(values)
+        self.add_enum_members(enum, values)
+        return enum
+
+    def enum_items(self, enum: EnumType, body: ast.EnumBody) -> list[ast.EnumItem]:
+        """The enum's own items, then those of each `extend enum` of it."""
         items = list(body.items)
-        for ext, ext_module in self.enum_extensions.get(name, []):
+        for ext, ext_module in self.enum_extensions.get(enum.name, []):
             enum.extensions.append(ext)
             enum.extended_by.append((self.modules[ext_module].path, ext.text))
             items.extend(i for i in ext.body.items if i.kind != "width")
@@ -50,89 +61,104 @@ class EnumRules:
                         "'extend enum' cannot change the enum's width",
                         "remove the width marker; the width comes from the enum",
                     )
-        width_marker: tuple[int, Pos] | None = None
-        singles: dict[str, list[tuple[int, Pos]]] = {}
-        ranges: dict[str, list[tuple[int, int]]] = {}
-        order: list[str] = []
+        return items
+
+    def enum_values(self, items: list[ast.EnumItem]) -> _Values:
+        """Each item's value or range, in spec order."""
+        values = _Values()
         next_value = 0
-        implicit = False
-        max_value = 0
         for item in items:
             if item.kind == "width":
                 assert item.high is not None
-                width_marker = (self.const_expr(item.high, "enum width"), item.pos)
+                marker = self.const_expr(item.high, "enum width")
+                values.width_marker = (marker, item.pos)
+                continue
+            if item.kind == "range":
+                self.enum_range(item, values)
                 continue
             if item.kind == "bare":
                 # RFC 5246 §6.1 writes enums such as ConnectionEnd without
                 # values; they never reach the wire, so number them in order.
                 value = next_value
-                implicit = True
-            elif item.kind == "value":
+            else:
                 assert item.low is not None
                 value = self.const_expr(item.low, "enum value")
-            else:
-                assert item.low is not None and item.high is not None
-                low = self.const_expr(item.low, "enum range")
-                high = self.const_expr(item.high, "enum range")
-                if low > high:
-                    self.error(
-                        item.pos,
-                        f"enum range {item.name}({low}..{high}) runs backwards",
-                        "write the smaller value first",
-                    )
-                ranges.setdefault(item.name, []).append((low, high))
-                if item.name not in order:
-                    order.append(item.name)
-                max_value = max(max_value, high)
-                continue
             if value < 0:
                 self.error(item.pos, "enum values cannot be negative", "use 0 or more")
-            singles.setdefault(item.name, []).append((value, item.pos))
-            if item.name not in order:
-                order.append(item.name)
-            max_value = max(max_value, value)
+            values.singles.setdefault(item.name, []).append((value, item.pos))
+            if item.name not in values.order:
+                values.order.append(item.name)
+            values.max_value = max(values.max_value, value)
             next_value = value + 1
-        del implicit
-        if width_marker is not None:
-            marker, marker_pos = width_marker
-            width = width_for(marker)
-            if width is None:
-                self.error(
-                    marker_pos,
-                    f"width marker {marker} is above 2^32-1",
-                    "use at most (4294967295)",
-                )
-                width = 4
-            limit = 256**width - 1
-            for item in items:
-                if item.kind in ("value", "range", "bare"):
-                    values = [v for v, p in singles.get(item.name, []) if p == item.pos]
-                    values += (
-                        [hi for lo, hi in ranges.get(item.name, [])]
-                        if item.kind == "range"
-                        else []
-                    )
-                    for v in values:
-                        if v > marker or v > limit:
-                            self.error(
-                                item.pos,
-                                f"enum value {v} of {item.name!r} does not fit the "
-                                f"declared width ({marker}, {width} byte"
-                                f"{'s' if width > 1 else ''})",
-                                "raise the width marker to "
-                                f"({256 ** (width_for(v) or 4) - 1}) or fix the value",
-                            )
-            enum.explicit_width = True
-        else:
-            width = width_for(max_value) or 4
-            if max_value > MAX_BOUND:
+        return values
+
+    def enum_range(self, item: ast.EnumItem, values: _Values) -> None:
+        """One range item such as ``deprecated(1..22)``."""
+        assert item.low is not None and item.high is not None
+        low = self.const_expr(item.low, "enum range")
+        high = self.const_expr(item.high, "enum range")
+        if low > high:
+            self.error(
+                item.pos,
+                f"enum range {item.name}({low}..{high}) runs backwards",
+                "write the smaller value first",
+            )
+        values.ranges.setdefault(item.name, []).append((low, high))
+        if item.name not in values.order:
+            values.order.append(item.name)
+        values.max_value = max(values.max_value, high)
+
+    def enum_width(
+        self, enum: EnumType, items: list[ast.EnumItem], values: _Values, pos: Pos
+    ) -> int:
+        """The width in bytes: from the width marker, else the largest value."""
+        if values.width_marker is None:
+            if values.max_value > MAX_BOUND:
                 self.error(
                     pos,
-                    f"enum value {max_value} is above 2^32-1",
+                    f"enum value {values.max_value} is above 2^32-1",
                     "use a smaller value",
                 )
-        enum.width = width
-        for member_name, given in singles.items():
+            return width_for(values.max_value) or 4
+        marker, marker_pos = values.width_marker
+        width = width_for(marker)
+        if width is None:
+            self.error(
+                marker_pos,
+                f"width marker {marker} is above 2^32-1",
+                "use at most (4294967295)",
+            )
+            width = 4
+        self.check_enum_fit(items, values, marker, width)
+        enum.explicit_width = True
+        return width
+
+    def check_enum_fit(
+        self, items: list[ast.EnumItem], values: _Values, marker: int, width: int
+    ) -> None:
+        """Every value within the width marker and the width it gives."""
+        limit = 256**width - 1
+        for item in items:
+            if item.kind not in ("value", "range", "bare"):
+                continue
+            given = values.singles.get(item.name, [])
+            found = [v for v, p in given if p == item.pos]
+            if item.kind == "range":
+                found += [hi for lo, hi in values.ranges.get(item.name, [])]
+            for v in found:
+                if v > marker or v > limit:
+                    self.error(
+                        item.pos,
+                        f"enum value {v} of {item.name!r} does not fit the "
+                        f"declared width ({marker}, {width} byte"
+                        f"{'s' if width > 1 else ''})",
+                        "raise the width marker to "
+                        f"({256 ** (width_for(v) or 4) - 1}) or fix the value",
+                    )
+
+    def check_enum_repeats(self, values: _Values) -> None:
+        """A name given two values, or a value given two names."""
+        for member_name, given in values.singles.items():
             if len(given) > 1:
                 self.error(
                     given[1][1],
@@ -142,8 +168,8 @@ class EnumRules:
                     "ranges such as deprecated(1..22)",
                 )
         by_value: dict[int, tuple[str, Pos]] = {}
-        for member_name in order:
-            for value, mpos in singles.get(member_name, [])[:1]:
+        for member_name in values.order:
+            for value, mpos in values.singles.get(member_name, [])[:1]:
                 if value in by_value:
                     first, first_pos = by_value[value]
                     self.error(
@@ -153,23 +179,32 @@ class EnumRules:
                         "give each member its own value",
                     )
                 by_value.setdefault(value, (member_name, mpos))
-        for member_name in order:
-            if member_name.startswith("_") and member_name in singles:
+
+    def check_enum_names(self, values: _Values) -> None:
+        """Member names Python's enum would refuse."""
+        for member_name in values.order:
+            if member_name not in values.singles:
+                continue
+            if member_name.startswith("_"):
                 self.error(
-                    singles[member_name][0][1],
+                    values.singles[member_name][0][1],
                     f"enum member {member_name!r} starts with '_', which Python's "
                     "enum reserves",
                     "rename the member",
                 )
-            elif python_name(member_name) == "mro" and member_name in singles:
+            elif python_name(member_name) == "mro":
                 # Enum classes refuse a member that would hide type.mro.
                 self.error(
-                    singles[member_name][0][1],
+                    values.singles[member_name][0][1],
                     f"enum member {member_name!r} is a name Python's enum refuses",
                     "rename the member, e.g. 'mro_'",
                 )
+
+    def add_enum_members(self, enum: EnumType, values: _Values) -> None:
+        """Named values become members; ranges, and names with several, do not."""
+        singles, ranges = values.singles, values.ranges
         seen_py: dict[str, Pos] = {}
-        for member_name in order:
+        for member_name in values.order:
             # A member given twice was reported above; its first value
             # stands, so case labels naming it still resolve.
             if member_name in singles and member_name not in ranges:
@@ -190,4 +225,13 @@ class EnumRules:
                     enum.ranges.append((member_name, value, value))
                 for low, high in ranges.get(member_name, []):
                     enum.ranges.append((member_name, low, high))
-        return enum
+
+
+@dataclass
+class _Values:
+    # What an enum's items give, before any check on them.
+    singles: dict[str, list[tuple[int, Pos]]] = field(default_factory=dict)
+    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    max_value: int = 0
+    width_marker: tuple[int, Pos] | None = None

@@ -559,52 +559,9 @@ class _Builder:
         if kind == "type_only":
             return FieldNode("type_only", pos, type_ref=self.type_ref(ch[0]))
         if kind == "anon_struct":
-            attr, rest = self.split_attribute(ch)
-            fields = []
-            name = None
-            decl = None
-            for item in rest:
-                if item is None:
-                    continue
-                if isinstance(item, Token):
-                    name = item
-                elif item.data in ("fixed_size", "var_range", "var_ceiling"):
-                    decl = self.declarator(item)
-                else:
-                    fields.append(self.field(item))
-            return FieldNode(
-                "struct",
-                pos,
-                name=str(name) if name else None,
-                name_pos=self.pos(name) if name else None,
-                attribute=attr,
-                fields=tuple(fields),
-                declarator=decl,
-            )
+            return self.anon_struct(ch, pos)
         if kind == "anon_select":
-            tag, *rest = ch
-            arms = []
-            name = None
-            decl = None
-            for item in rest:
-                if item is None:
-                    continue
-                if isinstance(item, Token):
-                    name = item
-                elif item.data == "arm":
-                    arms.append(self.arm(item))
-                else:
-                    decl = self.declarator(item)
-            return FieldNode(
-                "select",
-                pos,
-                name=str(name) if name else None,
-                name_pos=self.pos(name) if name else None,
-                tag=str(tag),
-                tag_pos=self.pos(tag),
-                arms=tuple(arms),
-                declarator=decl,
-            )
+            return self.anon_select(ch, pos)
         if kind == "inline_enum":
             body, name, *rest = ch
             fixed = self.fixed(rest[0]) if rest and rest[0] is not None else None
@@ -617,6 +574,57 @@ class _Builder:
                 fixed=fixed,
             )
         raise AssertionError(kind)
+
+    def anon_struct(self, children: list, pos: Pos) -> FieldNode:
+        # `struct {...} [name][declarator];` inside a struct or arm.
+        attr, rest = self.split_attribute(children)
+        fields = []
+        name = None
+        decl = None
+        for item in rest:
+            if item is None:
+                continue
+            if isinstance(item, Token):
+                name = item
+            elif item.data in ("fixed_size", "var_range", "var_ceiling"):
+                decl = self.declarator(item)
+            else:
+                fields.append(self.field(item))
+        return FieldNode(
+            "struct",
+            pos,
+            name=str(name) if name else None,
+            name_pos=self.pos(name) if name else None,
+            attribute=attr,
+            fields=tuple(fields),
+            declarator=decl,
+        )
+
+    def anon_select(self, children: list, pos: Pos) -> FieldNode:
+        # `select (tag) {...} [name][declarator];` inside a struct or arm.
+        tag, *rest = children
+        arms = []
+        name = None
+        decl = None
+        for item in rest:
+            if item is None:
+                continue
+            if isinstance(item, Token):
+                name = item
+            elif item.data == "arm":
+                arms.append(self.arm(item))
+            else:
+                decl = self.declarator(item)
+        return FieldNode(
+            "select",
+            pos,
+            name=str(name) if name else None,
+            name_pos=self.pos(name) if name else None,
+            tag=str(tag),
+            tag_pos=self.pos(tag),
+            arms=tuple(arms),
+            declarator=decl,
+        )
 
     def arm(self, tree: Tree) -> Arm:
         labels: list[Label] = []
