@@ -393,23 +393,7 @@ class ClientConnection(Connection):
                 "clients only (RFC 5246 §7.4.1.4.1)",
                 _D.illegal_parameter,
             )
-        info = extensions.get(_E.renegotiation_info)
-        if info is None:
-            # RFC 5746 §4.1: a server without secure renegotiation may be
-            # splicing our handshake onto an attacker's connection; a
-            # client that wants protection "MUST terminate the connection".
-            raise LocalProtocolError(
-                "ServerHello.extensions: no renegotiation_info; the server "
-                "does not support RFC 5746 secure renegotiation",
-                _D.handshake_failure,
-            )
-        if info["renegotiated_connection"]:
-            # RFC 5746 §3.4: must be empty on an initial handshake.
-            raise LocalProtocolError(
-                "ServerHello.extensions.renegotiation_info: not empty on an "
-                "initial handshake (RFC 5746 §3.4)",
-                _D.handshake_failure,
-            )
+        _check_renegotiation_info(extensions.get(_E.renegotiation_info))
         if (
             _E.encrypt_then_mac in extensions
             and suite.bulk_cipher is not BulkCipher.AES_CBC
@@ -673,6 +657,25 @@ class ClientConnection(Connection):
             Message.HELLO_REQUEST: _on_hello_request,
         }
     )
+
+
+def _check_renegotiation_info(info: Any) -> None:
+    if info is None:
+        # RFC 5746 §4.1: a server without secure renegotiation may be
+        # splicing our handshake onto an attacker's connection; a client
+        # that wants protection "MUST terminate the connection".
+        raise LocalProtocolError(
+            "ServerHello.extensions: no renegotiation_info; the server "
+            "does not support RFC 5746 secure renegotiation",
+            _D.handshake_failure,
+        )
+    if info["renegotiated_connection"]:
+        # RFC 5746 §3.4: must be empty on an initial handshake.
+        raise LocalProtocolError(
+            "ServerHello.extensions.renegotiation_info: not empty on an "
+            "initial handshake (RFC 5746 §3.4)",
+            _D.handshake_failure,
+        )
 
 
 def _check_server_version(hello: Any) -> None:

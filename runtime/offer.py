@@ -87,12 +87,7 @@ def read_client_hello(hello: Any) -> ClientOffer:
     suites = frozenset(hello["cipher_suites"])
     extensions = extensions_by_type(hello["extensions"], where="ClientHello")
     offers_tls13 = _check_version(hello, suites, extensions)
-    if _NULL_COMPRESSION not in hello["compression_methods"]:
-        raise LocalProtocolError(
-            "ClientHello.compression_methods: null missing; RFC 5246 §7.4.1.2 "
-            "says it MUST be listed",
-            _D.handshake_failure,
-        )
+    _check_compression(hello["compression_methods"])
 
     info = extensions.get(_E.renegotiation_info)
     if info is not None and info["renegotiated_connection"]:
@@ -137,6 +132,15 @@ def read_client_hello(hello: Any) -> ClientOffer:
 def _list(extensions: dict[int, Any], kind: int, field: str) -> tuple[Any, ...] | None:
     data = extensions.get(kind)
     return None if data is None else tuple(data[field])
+
+
+def _check_compression(methods: Any) -> None:
+    if _NULL_COMPRESSION not in methods:
+        raise LocalProtocolError(
+            "ClientHello.compression_methods: null missing; RFC 5246 §7.4.1.2 "
+            "says it MUST be listed",
+            _D.handshake_failure,
+        )
 
 
 def _check_version(

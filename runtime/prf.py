@@ -406,6 +406,15 @@ def key_block(
     )
 
 
+def _finished_label(sender: Sender) -> bytes:
+    try:
+        return _FINISHED_LABELS[sender]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"sender must be 'client' or 'server', got {sender!r}"
+        ) from None
+
+
 def verify_data(
     master_secret: bytes,
     *,
@@ -436,12 +445,7 @@ def verify_data(
             ``master_secret`` is not 48 bytes, or ``handshake_hash`` is not
             the size of ``hash``'s digest.
     """
-    try:
-        label = _FINISHED_LABELS[sender]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"sender must be 'client' or 'server', got {sender!r}"
-        ) from None
+    label = _finished_label(sender)
     _check_length(length)
     # RFC 5246 §7.4.9: a suite may ask for more than 12 bytes, "but such
     # length MUST be at least 12 bytes".

@@ -176,6 +176,30 @@ def _bad_record_mac() -> LocalProtocolError:
     )
 
 
+def _ciphertext_overflow(length: int) -> LocalProtocolError:
+    return LocalProtocolError(
+        f"TLSCiphertext.length: {length} bytes, "
+        f"expected at most {MAX_CIPHERTEXT_LENGTH}",
+        AlertDescription.record_overflow,
+    )
+
+
+def _plaintext_overflow(length: int) -> LocalProtocolError:
+    return LocalProtocolError(
+        f"TLSPlaintext.length: {length} bytes after decryption, "
+        f"expected at most {MAX_PLAINTEXT_LENGTH}",
+        AlertDescription.record_overflow,
+    )
+
+
+def _read_sequence_exhausted() -> LocalProtocolError:
+    return LocalProtocolError(
+        "read sequence number exhausted: the peer sent a record after "
+        "number 2^64 - 1, which RFC 5246 §6.1 forbids",
+        AlertDescription.unexpected_message,
+    )
+
+
 class RecordProtection(abc.ABC):
     """Protection of one direction of TLS 1.2 records under one key set.
 
@@ -298,22 +322,10 @@ class RecordProtection(abc.ABC):
         # RFC 5246 §6.2.3: a receiver MUST send record_overflow for a
         # TLSCiphertext longer than 2^14 + 2048 bytes.
         if len(fragment) > MAX_CIPHERTEXT_LENGTH:
-            self._fail(
-                LocalProtocolError(
-                    f"TLSCiphertext.length: {len(fragment)} bytes, expected at "
-                    f"most {MAX_CIPHERTEXT_LENGTH}",
-                    AlertDescription.record_overflow,
-                )
-            )
+            self._fail(_ciphertext_overflow(len(fragment)))
         seq = self._sequence_number
         if seq >= SEQUENCE_NUMBER_LIMIT:
-            self._fail(
-                LocalProtocolError(
-                    "read sequence number exhausted: the peer sent a record "
-                    "after number 2^64 - 1, which RFC 5246 §6.1 forbids",
-                    AlertDescription.unexpected_message,
-                )
-            )
+            self._fail(_read_sequence_exhausted())
 
         try:
             plaintext = self._open(seq, content_type, fragment)
@@ -324,13 +336,7 @@ class RecordProtection(abc.ABC):
         # MAX_PLAINTEXT_LENGTH (2^14) bytes is a record_overflow; compression
         # is never negotiated.
         if len(plaintext) > MAX_PLAINTEXT_LENGTH:
-            self._fail(
-                LocalProtocolError(
-                    f"TLSPlaintext.length: {len(plaintext)} bytes after "
-                    f"decryption, expected at most {MAX_PLAINTEXT_LENGTH}",
-                    AlertDescription.record_overflow,
-                )
-            )
+            self._fail(_plaintext_overflow(len(plaintext)))
         self._sequence_number = seq + 1
         return plaintext
 
