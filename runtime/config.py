@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, get_args
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     PrivateKeyTypes,
     PublicKeyTypes,
@@ -85,6 +86,8 @@ _ALPN_LIST_MAX: Final = 2**16 - 1 - 2
 _UINT32_MAX: Final = 2**32 - 1
 # The key classes cryptography defines, to tell a key object from PEM bytes.
 _PRIVATE_KEY_CLASSES: Final[tuple[type, ...]] = get_args(PrivateKeyTypes)
+#: The smallest RSA certificate key a server accepts, in bits.
+MIN_RSA_BITS: Final = 2048
 _PUBLIC_KEY_CLASSES: Final[tuple[type, ...]] = get_args(PublicKeyTypes)
 
 
@@ -374,6 +377,7 @@ class ServerConfig:
             raise ConfigError(
                 "private_key", "expected an RSA key or an ECDSA key on P-256 or P-384"
             )
+        _check_rsa_size(self.private_key)
         if _spki(chain[0].public_key()) != _spki(self.private_key.public_key()):
             raise ConfigError(
                 "private_key",
@@ -432,6 +436,18 @@ def _check_private_key(key: object) -> None:
             f"private_key: expected a private key object, got "
             f"{type(key).__name__} (parse PEM with "
             f"serialization.load_pem_private_key)"
+        )
+
+
+def _check_rsa_size(key: object) -> None:
+    # RSA-PSS with SHA-512 needs a modulus of at least 2 * 64 + 2 bytes
+    # (RFC 8017 §9.1.1); a key that cannot sign with every scheme a client
+    # may insist on would fail handshakes one by one, so it fails here.
+    # OpenSSL's default security level asks for 2048 bits too.
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
+        raise ConfigError(
+            "private_key",
+            f"RSA key of {key.key_size} bits; expected at least {MIN_RSA_BITS}",
         )
 
 

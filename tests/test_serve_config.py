@@ -6,8 +6,10 @@ import math
 import os
 from pathlib import Path
 
-from tests.support.openssl import make_ecdsa_identity
-from tlsspec.net import ServeOptions, server_config
+import pytest
+
+from tests.support.openssl import make_ecdsa_identity, make_rsa_identity
+from tlsspec.net import OptionError, ServeOptions, server_config
 from tlsspec.runtime.tickets import TicketKey, TicketKeyRing
 
 
@@ -43,3 +45,18 @@ def test_without_key_files_a_fresh_key_seals(tmp_path: Path) -> None:
 
     assert ring is not None
     assert len(ring.keys) == 1
+
+
+def test_an_rsa_key_under_2048_bits_is_an_option_error(tmp_path: Path) -> None:
+    identity = make_rsa_identity(key_size=1024)
+    cert = tmp_path / "cert.pem"
+    key = tmp_path / "key.pem"
+    cert.write_bytes(identity.cert_pem)
+    key.write_bytes(identity.key_pem)
+
+    with pytest.raises(OptionError) as small:
+        server_config(ServeOptions(cert=cert, key=key))
+
+    assert (
+        str(small.value) == f"--key {key}: RSA key of 1024 bits; expected at least 2048"
+    )

@@ -354,3 +354,15 @@ def test_an_empty_trust_store_is_refused_unless_nothing_is_verified(
     assert ClientConfig(trust_anchors=[], verify=False).trust_anchors == ()
     anchor = ecdsa_identity.ca_cert
     assert ClientConfig(trust_anchors=[anchor]).trust_anchors == (anchor,)
+
+
+def test_an_rsa_key_too_small_for_every_signature_scheme_is_refused() -> None:
+    # 1024 bits cannot sign rsa_pss_rsae_sha512 (RFC 8017 §9.1.1 needs
+    # 130 bytes of modulus); a client offering only that would otherwise
+    # meet internal_error.
+    identity = make_rsa_identity(key_size=1024)
+    with pytest.raises(ConfigError) as small:
+        ServerConfig([identity.cert], identity.key)
+    assert (
+        str(small.value) == "private_key: RSA key of 1024 bits; expected at least 2048"
+    )
