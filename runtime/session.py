@@ -9,11 +9,11 @@ difference), when the ticket arrived and how long the server said it lasts
 (RFC 5077 §3.3), and the server name it was issued for (RFC 6066 §3: a
 session is only resumed with the same name).
 
-:meth:`Session.to_bytes` writes this encoding, version 1, big-endian,
+:meth:`Session.to_bytes` writes this encoding, version 2, big-endian,
 every length checked on read, nothing after the last field::
 
     struct {
-        uint8 format = 1;
+        uint8 format = 2;
         CipherSuite cipher_suite;
         opaque master_secret[48];
         uint8 extended_master_secret;   /* 0 or 1 */
@@ -22,7 +22,13 @@ every length checked on read, nothing after the last field::
         opaque server_name<0..2^16-1>;  /* empty: none */
         opaque alpn_protocol<0..2^8-1>; /* empty: none */
         opaque ticket<1..2^16-1>;
+        opaque check[32];               /* SHA-256 of every byte before */
     } ClientSession;
+
+The check is not a MAC (whoever can write the file can recompute it): it
+tells a damaged session file from a stale one, before a flipped bit in the
+master secret could surface as ``bad_record_mac`` in the next handshake.
+Version 1 had no check and is refused.
 
 LIMITATION: this layout is written by hand rather than generated from
 ``specs/`` (the engine does not own the specs); matters if it drifts from
@@ -36,6 +42,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Final
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
 from tlsspec.runtime.prf import MASTER_SECRET_LENGTH
@@ -44,7 +51,7 @@ from tlsspec.runtime.suites import SUITES_BY_CODE, CipherSuite
 __all__ = ["MAX_SESSION_BYTES", "SESSION_FORMAT", "Session"]
 
 #: The version byte :meth:`Session.to_bytes` writes first.
-SESSION_FORMAT: Final = 1
+SESSION_FORMAT: Final = 2
 
 # format, cipher_suite, master_secret, extended_master_secret, lifetime,
 # received_at.
@@ -55,13 +62,14 @@ _UINT32_MAX: Final = 2**32 - 1
 _UINT64_MAX: Final = 2**64 - 1
 # RFC 5077 §3.3: ticket_lifetime_hint 0 means "unspecified".
 _LIFETIME_UNSPECIFIED: Final = 0
+_CHECK_SIZE: Final = 32
 
 #: The most bytes :meth:`Session.to_bytes` can write: the fixed part, then
 #: server_name, alpn_protocol and ticket at their largest with their length
 #: prefixes.  A reader can refuse a longer file without parsing it.
 MAX_SESSION_BYTES: Final = (
     _FIXED.size + (2 + _UINT16_MAX) + (1 + _UINT8_MAX) + (2 + _UINT16_MAX)
-)
+) + _CHECK_SIZE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -180,7 +188,7 @@ class Session:
         return now >= self.received_at + self.lifetime
 
     def to_bytes(self) -> bytes:
-        """Encode the session (format 1, see the module docstring).
+        """Encode the session (format 2, see the module docstring).
 
         Returns:
             The bytes; they contain the master secret.
@@ -195,7 +203,7 @@ class Session:
         )
         name = _name(self)
         alpn = _alpn(self)
-        return b"".join(
+        body = b"".join(
             (
                 fixed,
                 len(name).to_bytes(2, "big"),
@@ -206,6 +214,7 @@ class Session:
                 self.ticket,
             )
         )
+        return body + _check(body)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Session:
@@ -219,7 +228,8 @@ class Session:
 
         Raises:
             TypeError: ``data`` is not bytes, bytearray or memoryview.
-            ValueError: Unknown format, unknown cipher suite, a length that
+            ValueError: Unknown format, a check that does not match (the
+                bytes were damaged), unknown cipher suite, a length that
                 runs past the end, a server name that is not ASCII, or bytes
                 left over.
         """
@@ -229,14 +239,20 @@ class Session:
                 f"Session.from_bytes: expected bytes, got {type(data).__name__}"
             )
         data = bytes(data)
-        if len(data) < _FIXED.size:
+        if data[:1] and data[0] != SESSION_FORMAT:
+            raise ValueError(f"Session.format: {data[0]}, expected {SESSION_FORMAT}")
+        if len(data) < _FIXED.size + _CHECK_SIZE:
             raise ValueError(
                 f"Session: {len(data)} bytes, shorter than the fixed "
-                f"{_FIXED.size}-byte part"
+                f"{_FIXED.size}-byte part and the {_CHECK_SIZE}-byte check"
             )
-        fmt, code, master, ems, lifetime, received_at = _FIXED.unpack_from(data)
-        if fmt != SESSION_FORMAT:
-            raise ValueError(f"Session.format: {fmt}, expected {SESSION_FORMAT}")
+        data, check = data[:-_CHECK_SIZE], data[-_CHECK_SIZE:]
+        if not bytes_eq(check, _check(data)):
+            raise ValueError(
+                "Session.check: the SHA-256 check does not match; the session "
+                "is damaged"
+            )
+        _, code, master, ems, lifetime, received_at = _FIXED.unpack_from(data)
         suite = SUITES_BY_CODE.get(code)
         if suite is None:
             raise ValueError(f"Session.cipher_suite: 0x{code:04X} is not implemented")
@@ -264,6 +280,12 @@ class Session:
             server_name=server_name,
             alpn_protocol=alpn.decode("utf-8", "surrogateescape") if alpn else None,
         )
+
+
+def _check(body: bytes) -> bytes:
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(body)
+    return digest.finalize()
 
 
 def _bytes(name: str, value: object) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tlsspec.runtime import Session
@@ -25,6 +27,12 @@ def _session(**changes: object) -> Session:
     }
     fields.update(changes)
     return Session(**fields)  # type: ignore[arg-type]
+
+
+def _resealed(body: bytes) -> bytes:
+    # What a writer of damaged-on-purpose bytes would append: the check
+    # over everything before it, computed independently of the engine.
+    return body + hashlib.sha256(body).digest()
 
 
 @pytest.mark.parametrize(
@@ -53,22 +61,42 @@ def test_every_truncation_is_refused() -> None:
 @pytest.mark.parametrize(
     ("offset", "value", "message"),
     [
-        (0, 2, "format"),
+        (0, 1, r"^Session.format: 1, expected 2$"),
+        (0, 3, r"^Session.format: 3, expected 2$"),
         (1, 0x00, "cipher_suite"),
         (51, 2, "extended_master_secret"),
     ],
 )
 def test_refuses_unknown_values(offset: int, value: int, message: str) -> None:
-    data = bytearray(_session().to_bytes())
+    data = bytearray(_session().to_bytes()[:-32])
     data[offset] = value
 
     with pytest.raises(ValueError, match=message):
-        Session.from_bytes(bytes(data))
+        Session.from_bytes(_resealed(bytes(data)))
 
 
 def test_refuses_trailing_bytes() -> None:
     with pytest.raises(ValueError, match="after the ticket"):
-        Session.from_bytes(_session().to_bytes() + b"\x00")
+        Session.from_bytes(_resealed(_session().to_bytes()[:-32] + b"\x00"))
+
+
+def test_the_check_is_sha256_of_everything_before_it() -> None:
+    data = _session().to_bytes()
+
+    assert data[-32:] == hashlib.sha256(data[:-32]).digest()
+
+
+def test_every_flipped_bit_past_the_format_byte_is_named_damage() -> None:
+    data = _session().to_bytes()
+
+    for bit in range(8, len(data) * 8):
+        damaged = bytearray(data)
+        damaged[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(ValueError) as refused:
+            Session.from_bytes(bytes(damaged))
+        assert str(refused.value) == (
+            "Session.check: the SHA-256 check does not match; the session is damaged"
+        ), bit
 
 
 def test_repr_hides_the_master_secret_and_ticket() -> None:
@@ -170,14 +198,14 @@ def test_byte_like_secrets_are_kept_as_bytes() -> None:
 
 
 def test_refuses_a_non_ascii_server_name_in_the_encoding() -> None:
-    data = bytearray(_session().to_bytes())
+    data = bytearray(_session().to_bytes()[:-32])
     # The first byte of server_name, after the fixed part and its length.
     data[64 + 2] = 0xC3
 
     with pytest.raises(
         ValueError, match=r"Session.server_name: b'\\xc3xample.com' is not ASCII"
     ):
-        Session.from_bytes(bytes(data))
+        Session.from_bytes(_resealed(bytes(data)))
 
 
 @pytest.mark.parametrize("data", [200, None, "abc", [1] * 64])
@@ -203,4 +231,4 @@ def test_the_largest_session_is_exactly_the_advertised_bound() -> None:
         server_name="a" * (2**16 - 1),
         alpn_protocol="p" * 255,
     )
-    assert len(largest.to_bytes()) == MAX_SESSION_BYTES == 131394
+    assert len(largest.to_bytes()) == MAX_SESSION_BYTES == 131394 + 32
