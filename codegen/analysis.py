@@ -50,9 +50,14 @@ from tlsspec.codegen.walk import (
 __all__ = ["RESERVED_NAMES", "Analyzer"]
 
 # Names generated modules use: a spec type, constant or enum of this name
-# would shadow them.
+# would shadow them, or be replaced by them.  Every other module-level name
+# the template (templates/module.py.j2) writes starts with '_', which no
+# definition may: the imports (_c, _Codec, ...), _parse_X, _build_X, _X_get,
+# arm tables and lazily imported modules (_m_X); and __all__.
 RESERVED_NAMES = frozenset(
-    {"bytes", "enum", "enumerate", "int", "isinstance", "len", "list", "str"}
+    {"ENUM_RANGES", "enum"}  # the template's own
+    # built-ins the parse and build functions call
+    | {"bytes", "enumerate", "int", "isinstance", "len", "list", "str"}
 )
 # Parameter names that Codec.parse and Codec.build take for themselves.
 RESERVED_PARAMS = frozenset({"self", "data", "obj", "offset", "_trace"})
@@ -73,6 +78,7 @@ class Analyzer(SelectRules, EnumRules):
         self.current: str = ""
         self.current_module: str = ""
         self.extend_selects: list[tuple[ast.ExtendSelect, str]] = []
+        self.empty_selects: list[SelectMember] = []
         self.enum_extensions: dict[str, list[tuple[ast.ExtendEnum, str]]] = {}
         self.module_order: dict[str, list[str]] = {}
 
@@ -122,6 +128,7 @@ class Analyzer(SelectRules, EnumRules):
             self.resolve_name(name)
         for node, modname in self.extend_selects:
             self.apply_extend_select(node, modname)
+        self.check_empty_selects()
         for name, extensions in self.enum_extensions.items():
             if not isinstance(self.types.get(name), EnumType):
                 what = "unknown enum" if name not in self.types else "non-enum type"
@@ -556,6 +563,16 @@ class Analyzer(SelectRules, EnumRules):
             t = self.lookup_type(node.type_ref.name, node.type_ref.pos)
             if t is None:
                 raise SpecError(node.pos, "unresolved")
+            if isinstance(t, OpaqueType):
+                # Only a select arm of its own may be `opaque;` (the bytes
+                # left in the select's length, see SelectRules.arm).
+                raise self.error(
+                    node.pos,
+                    "a bare 'opaque;' has no name and no size",
+                    "write 'opaque name<floor..ceiling>;' or 'opaque name[n];'; "
+                    "'opaque;' stands alone only as a select arm "
+                    "('case x: opaque;')",
+                )
             if isinstance(t, StructType) and not t.attribute:
                 # A nameless struct reference in a struct body: its fields
                 # appear in place, as in RFC 8446 §4.4.2's CertificateEntry.
@@ -570,7 +587,11 @@ class Analyzer(SelectRules, EnumRules):
             enum = self.build_enum(
                 enum_name, node.enum, self.current_module, node.pos, ""
             )
-            if enum_name in self.types or enum_name in self.defs:
+            if (
+                enum_name in self.types
+                or enum_name in self.defs
+                or enum_name in RESERVED_NAMES
+            ):
                 raise self.error(
                     node.pos,
                     f"inline enum would be named {enum_name!r}, which is taken",

@@ -46,11 +46,34 @@ class SpecError(Exception):
         text = f"{self.pos}: error: {self.message}"
         line = self.pos.source_line()
         if line:
-            caret = " " * (self.pos.col - 1) + "^"
-            text += f"\n    {line.expandtabs(1)}\n    {caret}"
+            shown, at = _clip(line.expandtabs(1), self.pos.col - 1)
+            text += f"\n    {shown}\n    {' ' * at}^"
         if self.hint:
             text += f"\n  fix: {self.hint}"
         return text
+
+
+# The most of a source line a diagnostic echoes: a generated or pasted
+# spec can hold a line of megabytes, and the caret needs only its context.
+ECHO_WIDTH = 100
+_CUT = "..."
+
+
+def _clip(line: str, col: int) -> tuple[str, int]:
+    """``line`` cut to a window around ``col``, and where ``col`` now is."""
+    if len(line) <= ECHO_WIDTH:
+        return line, col
+    start = min(max(col - ECHO_WIDTH // 2, 0), len(line) - ECHO_WIDTH)
+    start = max(start, 0)
+    end = start + ECHO_WIDTH
+    shown = line[start:end]
+    at = col - start
+    if start > 0:
+        shown = _CUT + shown
+        at += len(_CUT)
+    if end < len(line):
+        shown += _CUT
+    return shown, at
 
 
 class SpecErrors(Exception):  # noqa: N818 - a batch of SpecError

@@ -41,6 +41,14 @@ class EnumRules:
         enum = EnumType(name, modname, pos, text, body=body)
         items = self.enum_items(enum, body)
         values = self.enum_values(items)
+        if not values.order:
+            # Counted after any 'extend enum': a width marker alone may be
+            # filled in from other spec files.
+            self.error(
+                pos,
+                "an enum needs at least one value",
+                "give it a member, e.g. 'enum { a(0), (255) } E;'",
+            )
         enum.width = self.enum_width(enum, items, values, pos)
         self.check_enum_repeats(values)
         self.check_enum_names(values)
@@ -86,6 +94,7 @@ class EnumRules:
             if value < 0:
                 self.error(item.pos, "enum values cannot be negative", "use 0 or more")
             values.singles.setdefault(item.name, []).append((value, item.pos))
+            values.tops.append((item, value))
             if item.name not in values.order:
                 values.order.append(item.name)
             values.max_value = max(values.max_value, value)
@@ -104,6 +113,7 @@ class EnumRules:
                 "write the smaller value first",
             )
         values.ranges.setdefault(item.name, []).append((low, high))
+        values.tops.append((item, high))
         if item.name not in values.order:
             values.order.append(item.name)
         values.max_value = max(values.max_value, high)
@@ -119,7 +129,7 @@ class EnumRules:
                     f"enum value {values.max_value} is above 2^32-1",
                     "use a smaller value",
                 )
-            return width_for(values.max_value) or 4
+            return self.inferred_width(enum, values)
         marker, marker_pos = values.width_marker
         width = width_for(marker)
         if width is None:
@@ -131,6 +141,31 @@ class EnumRules:
             width = 4
         self.check_enum_fit(items, values, marker, width)
         enum.explicit_width = True
+        return width
+
+    def inferred_width(self, enum: EnumType, values: _Values) -> int:
+        """The width the enum's own largest value gives, kept by extensions.
+
+        Without a width marker, an 'extend enum' in another file must not
+        change how every struct holding the enum is laid out on the wire.
+        """
+        assert enum.body is not None
+        own = {id(item) for item in enum.body.items}
+        own_max = max((v for i, v in values.tops if id(i) in own), default=0)
+        width = width_for(own_max) or 4
+        for item, value in values.tops:
+            wider = width_for(value) or 4
+            if id(item) in own or wider <= width:
+                continue
+            self.error(
+                item.pos,
+                f"'extend enum' value {value} of {item.name!r} would widen "
+                f"{enum.name} from {_bytes(width)} to {_bytes(wider)}",
+                f"add a width marker to {enum.name}'s declaration: "
+                f"({256**wider - 1}) makes it {_bytes(wider)}; with "
+                f"({256**width - 1}) it stays {_bytes(width)} and the value "
+                "must fit",
+            )
         return width
 
     def check_enum_fit(
@@ -234,4 +269,10 @@ class _Values:
     ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     max_value: int = 0
+    # Each value item and its (largest) value, in spec order.
+    tops: list[tuple[ast.EnumItem, int]] = field(default_factory=list)
     width_marker: tuple[int, Pos] | None = None
+
+
+def _bytes(width: int) -> str:
+    return f"{width} byte{'s' if width > 1 else ''}"

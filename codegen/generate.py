@@ -41,12 +41,24 @@ def spec_files(spec_dir: Path) -> list[Path]:
     """The ``*.tls`` files of a folder, in name order.
 
     Raises:
-        FileNotFoundError: The folder does not exist or holds no spec file.
+        FileNotFoundError: The folder does not exist or holds no spec file,
+            or a ``*.tls`` name in it is not a regular file (a folder, a
+            broken link): skipping it would drop its definitions unseen.
     """
     if not spec_dir.is_dir():
         what = "is not a folder" if spec_dir.exists() else "does not exist"
         raise FileNotFoundError(f"spec folder {spec_dir} {what}")
-    files = sorted(p for p in spec_dir.glob(f"*{SPEC_SUFFIX}") if p.is_file())
+    files = sorted(spec_dir.glob(f"*{SPEC_SUFFIX}"))
+    for path in files:
+        if path.is_file():
+            continue
+        if path.is_dir():
+            what = "is a folder, not a spec file"
+        elif path.is_symlink() and not path.exists():
+            what = f"is a broken link (to {path.readlink()}, which does not exist)"
+        else:
+            what = "is not a regular file"
+        raise FileNotFoundError(f"{path} {what}")
     if not files:
         raise FileNotFoundError(f"no *{SPEC_SUFFIX} files in {spec_dir}")
     return files

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tlsspec.codegen import syntax as ast
-from tlsspec.codegen.diagnostics import Pos
+from tlsspec.codegen.diagnostics import Pos, SpecError
 from tlsspec.codegen.model import (
     Arm,
     Constant,
@@ -52,6 +52,8 @@ class SelectRules:
     modules: dict[str, Module]
     module_order: dict[str, list[str]]
     constants: dict[str, Constant]
+    empty_selects: list[SelectMember]
+    errors: list[SpecError]
     current: str
     current_module: str
     error: Any
@@ -178,6 +180,10 @@ class SelectRules:
                         "name the select, e.g. '} data;'",
                     )
         sel = SelectMember(name, tag, arms, node.pos, vector=vec, owner=scope.struct)
+        if not arms:
+            # An 'extend select' of another file may still give it arms:
+            # checked once all are applied (see check_empty_selects).
+            self.empty_selects.append(sel)
         for arm in arms:
             if arm.rest_opaque and vec is None and sel.bounds is None:
                 pass
@@ -206,7 +212,15 @@ class SelectRules:
                     "write 'case false: struct {};'",
                 )
         true_arm = labels.get("true")
+        reported = len(self.errors)
         members = self.members(true_arm.fields, scope) if true_arm else []
+        if not members and len(self.errors) == reported:
+            raise self.error(
+                true_arm.pos if true_arm else node.pos,
+                f"select ({node.tag}) has no optional fields",
+                "list the fields that may follow under 'case true:', or remove "
+                "the select",
+            )
         return OptionalMember(members, node.pos)
 
     def arm(self, node: ast.Arm, tag: Tag, scope: Scope) -> Arm:
@@ -291,6 +305,17 @@ class SelectRules:
                 seen[value] = arm.pos
         if defaults > 1:
             self.error(arms[-1].pos, "more than one default arm", "keep one 'default:'")
+
+    def check_empty_selects(self) -> None:
+        """Selects without arms, once every 'extend select' has added its."""
+        for sel in self.empty_selects:
+            if not sel.arms:
+                self.error(
+                    sel.pos,
+                    "a select needs at least one arm",
+                    "add a case, e.g. 'case a: uint8 x;', here or from another "
+                    "spec file with 'extend select'",
+                )
 
     def apply_extend_select(self, node: ast.ExtendSelect, modname: str) -> None:
         head, _, tail = node.target.rpartition(".")

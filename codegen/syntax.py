@@ -318,6 +318,10 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
     else:
         pos = Pos(path, token.line or 1, token.column or 1, source)
         found = repr(str(token))
+    if token is not None and token.type != "$END":
+        cause = _misread_token(path, source, token)
+        if cause is not None:
+            return cause
     for wanted in ("SEMICOLON", "COMMA"):
         if wanted in expected and token is not None and token.type != "$END":
             offset = token.start_pos or 0
@@ -337,6 +341,44 @@ def _syntax_error(path: str, source: str, exc: lark.LarkError) -> SpecError:
         f"unexpected {found}; expected {names}",
         "check the statement against RFC 5246 §4 notation",
     )
+
+
+# Text just before an unexpected token: `^ 2` or `^ (...)` before a second
+# '^', and the digits of a number the token's letters are glued to.
+_POWER_BEFORE = re.compile(r"\^\s*(?:[A-Za-z0-9_.]+|\([^()]*\))\s*\Z")
+_DIGITS_BEFORE = re.compile(r"(?<![A-Za-z0-9_])(?:0[xX][0-9A-Fa-f]*|[0-9]+)\Z")
+
+
+def _misread_token(path: str, source: str, token: Token) -> SpecError | None:
+    """The cause of a token the parser refused, where it is a cheap guess.
+
+    The parser alone would report a missing ';' before both: `2^2^2` and
+    `0x`, `1e5` end one expression early.
+    """
+    offset = token.start_pos or 0
+    before = source[max(offset - 256, 0) : offset]
+    if token.type == "CIRCUMFLEX" and _POWER_BEFORE.search(before):
+        return SpecError(
+            Pos(path, token.line or 1, token.column or 1, source),
+            "chained powers are not supported",
+            "write the value as one power, e.g. 2^16, or group with parentheses, "
+            "e.g. (2^2)^2",
+        )
+    glued = _DIGITS_BEFORE.search(before)
+    if token.type == "NAME" and glued is not None:
+        start = offset - len(glued.group())
+        line = source.count("\n", 0, start) + 1
+        col = start - (source.rfind("\n", 0, start) + 1) + 1
+        text = glued.group() + str(token)
+        return SpecError(
+            Pos(path, line, col, source),
+            f"malformed number {text!r}",
+            "write hexadecimal digits 0-9 and A-F after '0x', e.g. 0xFF"
+            if text[:2] in ("0x", "0X")
+            else "write decimal digits (255), hexadecimal digits after '0x' "
+            "(0xFF), or a power with '^' (2^16)",
+        )
+    return None
 
 
 MAX_SYNTAX_ERRORS = 20
@@ -455,8 +497,9 @@ def parse_source(path: str, source: str) -> SourceFile:
             errors.append(
                 SpecError(
                     builder.pos(child),
-                    "this definition nests too deeply to compile",
-                    "flatten the nesting into named types",
+                    "this definition is too long or too deeply nested to compile",
+                    "write a long expression as its value, and move nested "
+                    "structs and selects into named types",
                 )
             )
     if errors:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -240,6 +242,17 @@ def test_unknown_type_is_refused() -> None:
     result = tlsspec("parse", "NoSuchType", "--hex", stdin=b"00")
     assert result.returncode == 2
     assert "no type 'NoSuchType'" in result.stderr
+    assert "did you mean" not in result.stderr
+
+
+def test_unknown_type_suggests_the_closest_type() -> None:
+    result = tlsspec("parse", "Handshak", "--hex", stdin=b"00")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tlsspec: no type 'Handshak' in the generated modules (enums are decoded "
+        "as fields of the types that use them); did you mean 'Handshake'?\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -405,3 +418,69 @@ def test_trace_format_alone_prints_the_trace_on_both_sides(
     assert {entry["peer"] for entry in served} == {served[0]["peer"]}
     assert served[0]["peer"].startswith("127.0.0.1:")
     assert not [line for line in server.output().splitlines() if line[:3] == "-- "]
+
+
+# A traceback through tlsspec's entry points: python -m runs __main__.py,
+# the console script calls cli.main. One without them comes from before
+# tlsspec's own code ran (the interpreter's start-up, the package's
+# __init__), which no code of tlsspec can catch.
+ENTRY_FRAME = re.compile(
+    r'File "[^"]*tlsspec[/\\](__main__\.py"|cli\.py", line \d+, in main\b)'
+)
+# From "at once" to well after start-up; the last only on a machine so
+# slow that no earlier one reached tlsspec's code.
+INTERRUPT_DELAYS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1.0, 5.0)
+
+
+def _entry_points() -> list[object]:
+    script = Path(sys.executable).with_name("tlsspec")
+    return [
+        pytest.param([sys.executable, "-m", "tlsspec"], id="module"),
+        pytest.param(
+            [str(script)],
+            id="script",
+            marks=pytest.mark.skipif(
+                not script.exists(), reason="console script not installed"
+            ),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("command", _entry_points())
+def test_ctrl_c_while_loading_or_running_exits_130_in_one_line(
+    command: list[str],
+) -> None:
+    # parse --records waits on stdin, so the command never ends before
+    # the interrupt: each delay lands while modules load or while it reads.
+    interrupted = 0
+    for delay in INTERRUPT_DELAYS:
+        if delay > 1 and interrupted:
+            break
+        process = subprocess.Popen(
+            [*command, "parse", "--records", "-"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A runner that ignores SIGINT would pass that on.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            time.sleep(delay)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+            process.wait()
+        text = stderr.decode()
+        early = process.returncode == -signal.SIGINT or "Traceback" in text
+        if early and not ENTRY_FRAME.search(text):
+            # Interrupted before tlsspec's code ran.
+            continue
+        assert "Traceback" not in text, text
+        assert process.returncode == 130, text
+        assert stderr == b"tlsspec: interrupted\n"
+        assert stdout == b""
+        interrupted += 1
+
+    assert interrupted

@@ -88,6 +88,23 @@ def test_parse_records_still_refuses_a_type_before_a_dash() -> None:
     )
 
 
+@pytest.mark.parametrize("second", ["other", "-"], ids=["two-files", "file-then-dash"])
+def test_parse_records_refuses_a_second_file(tmp_path: Path, second: str) -> None:
+    first = tmp_path / "a.bin"
+    first.write_bytes(bytes.fromhex(ALERT_RECORD))
+    if second == "other":
+        (tmp_path / "other").write_bytes(bytes.fromhex(ALERT_RECORD))
+        second = str(tmp_path / "other")
+
+    result = tlsspec("parse", "--records", str(first), second)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        b"tlsspec: --records takes one FILE (or '-' for stdin); got 2\n"
+    )
+    assert result.stdout == b""
+
+
 # -- record checks -------------------------------------------------------------
 
 EMPTY_REASON = "RFC 5246 §6.2.1 forbids zero-length fragments of this type"
@@ -156,7 +173,7 @@ EMPTY_REASON = "RFC 5246 §6.2.1 forbids zero-length fragments of this type"
         ),
         (
             "14 0303 0001 02",
-            _lines("record 0 @0: change_cipher_spec, version 0x0303, 1 bytes"),
+            _lines("record 0 @0: change_cipher_spec, version 0x0303, 1 byte"),
             _lines(
                 "error: ChangeCipherSpec.type: found 02, expected 01 (RFC 5246 §7.1)",
                 "  offset: 5",
@@ -167,7 +184,7 @@ EMPTY_REASON = "RFC 5246 §6.2.1 forbids zero-length fragments of this type"
             f"16 0303 0002 0e00 {CCS_RECORD}",
             _lines(
                 "record 0 @0: handshake, version 0x0303, 2 bytes",
-                "record 1 @7: change_cipher_spec, version 0x0303, 1 bytes",
+                "record 1 @7: change_cipher_spec, version 0x0303, 1 byte",
             ),
             _lines(
                 "error: ChangeCipherSpec: arrives after 2 bytes of an unfinished "
@@ -274,7 +291,7 @@ ENGINE_RECORD_CHECKS = [
     ),
     (
         f"{CCS_RECORD} {_record('17', MAX_CIPHERTEXT + 1)}",
-        "record 0 @0: change_cipher_spec, version 0x0303, 1 bytes\n",
+        "record 0 @0: change_cipher_spec, version 0x0303, 1 byte\n",
         (
             f"error: TLSCiphertext.length: {MAX_CIPHERTEXT + 1}, expected at most "
             f"{MAX_CIPHERTEXT} (RFC 5246 §6.2.1, §6.2.3)"
@@ -284,7 +301,7 @@ ENGINE_RECORD_CHECKS = [
     ),
     (
         f"{CCS_RECORD} 63 0303 0000",
-        "record 0 @0: change_cipher_spec, version 0x0303, 1 bytes\n",
+        "record 0 @0: change_cipher_spec, version 0x0303, 1 byte\n",
         f"error: TLSPlaintext.type: 99, {TYPE_REASON}",
         6,
         "unexpected_message",
@@ -371,7 +388,7 @@ def test_parse_records_takes_longest_records_and_3_x_before_the_hellos() -> None
         b"record 1 @9: handshake, version 0x0301, 49 bytes",
         b"record 2 @63: handshake, version 0x0303, 4 bytes",
         b"record 3 @72: application_data, version 0x0303, 16384 bytes",
-        b"record 4 @16461: change_cipher_spec, version 0x0303, 1 bytes",
+        b"record 4 @16461: change_cipher_spec, version 0x0303, 1 byte",
         b"record 5 @16467: application_data, version 0x0303, 18432 bytes",
     ]
     assert result.stdout.endswith(b"  (encrypted)\n")
@@ -407,7 +424,7 @@ def test_parse_records_takes_empty_application_data_and_encrypted_records() -> N
         "     @1    length: 0",
         "     @4    body:",
         "record 1 @9: application_data, version 0x0303, 0 bytes",
-        "record 2 @14: change_cipher_spec, version 0x0303, 1 bytes",
+        "record 2 @14: change_cipher_spec, version 0x0303, 1 byte",
         "record 3 @20: handshake, version 0x0303, 0 bytes",
         "  (encrypted)",
         "record 4 @25: change_cipher_spec, version 0x0303, 2 bytes",
@@ -541,6 +558,113 @@ def test_an_enum_param_is_taken_by_member_value() -> None:
     assert b"msg_type: server_hello_done (14)" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "stdin", "stdout", "stderr"),
+    [
+        (
+            ["Finished", "--param", "verify_data_length=1"],
+            b"ab",
+            _lines("     @0  Finished:", "     @0    verify_data: ab (1 byte)"),
+            b"",
+        ),
+        (
+            ["Alert"],
+            b"022800",
+            b"",
+            _lines(
+                "error: Alert: 1 trailing byte after the message",
+                "  offset: 2",
+                "  alert: decode_error",
+            ),
+        ),
+    ],
+    ids=["one-byte-value", "one-trailing-byte"],
+)
+def test_counts_of_one_byte_are_singular(
+    args: list[str], stdin: bytes, stdout: bytes, stderr: bytes
+) -> None:
+    result = tlsspec("parse", *args, "--hex", stdin=stdin)
+
+    assert result.stdout == stdout
+    assert result.stderr == stderr
+
+
+# -- codecs folders that parse cannot use ----------------------------------------
+
+
+@pytest.fixture
+def alert_codecs(tmp_path: Path) -> Path:
+    # A folder made by 'tlsspec generate' from alert.tls alone: Alert, but
+    # no Handshake.
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "alert.tls").write_bytes((ROOT / "specs" / "alert.tls").read_bytes())
+    out = tmp_path / "codecs"
+    made = tlsspec("generate", str(specs), "-o", str(out))
+    assert made.returncode == 0, made.stderr
+    return out
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "reason"),
+    [
+        ("broken.py", 'raise RuntimeError("boom")\n', "RuntimeError: boom"),
+        ("broken.py", "def (\n", "SyntaxError: "),
+        ("broken.py", "import sys\nsys.exit(0)\n", "SystemExit: 0"),
+        ("__init__.py", 'raise ValueError("two\\nlines")\n', "ValueError: two lines"),
+    ],
+    ids=["raises", "syntax-error", "exits", "package-raises"],
+)
+@pytest.mark.parametrize("records", [False, True], ids=["type", "records"])
+def test_a_codecs_module_that_fails_to_load_is_named_in_one_line(
+    alert_codecs: Path, module: str, source: str, reason: str, records: bool
+) -> None:
+    with (alert_codecs / module).open("a") as f:
+        f.write(source)
+    args = ["--records"] if records else ["Alert"]
+
+    result = tlsspec("parse", *args, "--codecs", str(alert_codecs), "--hex")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"tlsspec: --codecs {alert_codecs}: cannot load "
+        f"{alert_codecs / module}: {reason}".encode()
+    )
+    assert result.stderr.count(b"\n") == 1
+    assert result.stdout == b""
+
+
+def test_parse_records_names_the_types_it_needs_from_the_codecs(
+    alert_codecs: Path,
+) -> None:
+    result = tlsspec(
+        "parse",
+        "--records",
+        "--codecs",
+        str(alert_codecs),
+        "--hex",
+        stdin=ALERT_RECORD.encode(),
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec: --records needs the types Handshake and Alert, and --codecs "
+        f"{alert_codecs} has no Handshake\n".encode()
+    )
+
+
+def test_an_unknown_type_in_the_codecs_suggests_a_close_one(
+    alert_codecs: Path,
+) -> None:
+    result = tlsspec("parse", "Alrt", "--codecs", str(alert_codecs), "--hex")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tlsspec: no type 'Alrt' in --codecs {alert_codecs} (enums are decoded "
+        "as fields of the types that use them); did you mean 'Alert'?\n".encode()
+    )
+
+
 # -- output pipes whose reader has gone away ---------------------------------
 
 
@@ -654,6 +778,41 @@ def test_a_failure_piped_into_a_reader_that_leaves_is_never_a_success(
 
     assert process.wait(timeout=TIMEOUT) == 1
     assert first == str(bad_spec_dir)[:1].encode()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("unbuffered", [True, False], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize(
+    ("args", "stdin", "status"),
+    [
+        (["parse", "Alert", "--hex"], b"0228", 1),
+        (["parse", "--records", "--hex", "-"], ALERT_RECORD.encode(), 1),
+        (["generate", "--help"], b"", 1),
+        # A failure keeps its status; its output was lost all the same.
+        (["parse", "--records", "--hex", "-"], ALERT_RECORD.encode() + b"15", 1),
+    ],
+    ids=["parse", "parse-records", "help", "parse-records-failing"],
+)
+def test_a_full_stdout_is_named_in_one_line(
+    args: list[str], stdin: bytes, status: int, unbuffered: bool
+) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "tlsspec", *args],
+            cwd=ROOT,
+            input=stdin,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=_env(unbuffered=unbuffered),
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+    assert result.returncode == status
+    assert result.stderr.splitlines()[-1] == (
+        b"tlsspec: cannot write output: No space left on device"
+    )
+    assert b"Traceback" not in result.stderr
 
 
 # -- help and usage ------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import re
 import sys
@@ -17,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from tlsspec import parsecmd
 from tlsspec.codegen.diagnostics import SpecErrors
 
 if TYPE_CHECKING:
@@ -269,7 +267,9 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
     parse.add_argument(
         "file",
         nargs="?",
-        default="-",
+        # None, not '-': with --records a FILE after FILE is a mistake,
+        # though it is '-'.
+        default=None,
         type=_nonempty,
         metavar="FILE",
         help="input file, '-' for stdin (default)",
@@ -340,7 +340,13 @@ def _generate(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     except OSError as e:
         print(f"tlsspec: cannot write {args.out}: {e.strerror or e}", file=err)
         return 2
-    print(f"{args.out}: {len(sources)} modules, {len(changed)} written", file=out)
+    # write_output lists stale generated modules it deleted with those it
+    # wrote; a deleted one is no spec's module.
+    removed = sum(path.name not in sources for path in changed)
+    summary = f"{args.out}: {len(sources)} modules, {len(changed) - removed} written"
+    if removed:
+        summary += f", {removed} removed"
+    print(summary, file=out)
     return 0
 
 
@@ -385,6 +391,8 @@ def _split_address(address: str) -> tuple[str, int] | None:
 
 
 def _network(args: argparse.Namespace) -> int:
+    import logging
+
     _quiet_deprecations()
     logging.basicConfig(
         level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
@@ -487,27 +495,36 @@ class _Output:
     When the reader of a pipe exits (``tlsspec parse ... | head``), writing
     raises BrokenPipeError. The command still runs to its end, so that its
     exit status is its own and not a matter of when the reader left; later
-    writes are dropped and :attr:`lost` is set.
+    writes are dropped and :attr:`lost` is set. Any other write error (a
+    full disk, ``> /dev/full``) is handled alike, and kept in :attr:`error`
+    to be reported.
     """
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.lost = False
+        self.error: OSError | None = None
 
     def write(self, text: str) -> int:
         if not self.lost:
             try:
                 self.stream.write(text)
-            except BrokenPipeError:
-                self.lost = True
+            except OSError as e:
+                self._lose(e)
         return len(text)
 
     def flush(self) -> None:
         if not self.lost:
             try:
                 self.stream.flush()
-            except BrokenPipeError:
-                self.lost = True
+            except OSError as e:
+                self._lose(e)
+
+    def _lose(self, error: OSError) -> None:
+        # A reader that left is nothing to report: the pipe's owner knows.
+        self.lost = True
+        if not isinstance(error, BrokenPipeError):
+            self.error = error
 
     def finish(self) -> bool:
         """Flush, and say whether output was lost.
@@ -534,7 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     A command that fails keeps its exit status even when stdout or stderr
     is a pipe whose reader has gone away. A command that succeeds, but
     could not write all its output there, exits 1 (as Python itself does
-    on EPIPE), without a traceback.
+    on EPIPE), without a traceback; a write error other than a closed pipe
+    (a full disk) is named in one line on stderr. Ctrl-C exits 130 with one
+    line, "interrupted", on stderr.
 
     Args:
         argv: Arguments without the program name (default: ``sys.argv``).
@@ -550,9 +569,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         # serve and connect write to sys.stdout and sys.stderr themselves:
         # their output is incomplete, so the command cannot have succeeded.
         status = 1
+    except (KeyboardInterrupt, Exception) as e:
+        # Ctrl-C at any point, modules still loading included: the shell's
+        # status for SIGINT (128 + 2), and one line instead of a traceback.
+        if not _interrupted(e):
+            raise
+        print(f"{_program(argv)}: interrupted", file=err)
+        status = 130
     # Both streams are finished, whatever the first says.
     lost = [out.finish(), err.finish()]
+    if out.error is not None:
+        reason = _reason(out.error)
+        print(f"{_program(argv)}: cannot write output: {reason}", file=err)
+        err.finish()
     return 1 if status == 0 and any(lost) else status
+
+
+def _program(argv: list[str]) -> str:
+    # How messages start: serve and connect name themselves.
+    if argv and argv[0] in ("serve", "connect"):
+        return f"tlsspec {argv[0]}"
+    return "tlsspec"
+
+
+def _interrupted(error: BaseException) -> bool:
+    # Ctrl-C, or an error it caused: clean-up that Ctrl-C cut short can
+    # fail in turn (argparse's parse_intermixed_args, Python 3.11).
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def _run(argv: list[str], out: _Output, err: _Output) -> int:
@@ -571,6 +623,10 @@ def _run(argv: list[str], out: _Output, err: _Output) -> int:
         return _generate(args, out, err)
     if args.command in ("serve", "connect"):
         return _network(args)
+    # Loaded here, not at the top: the console script imports this module
+    # before main() can catch a Ctrl-C (see main).
+    from tlsspec import parsecmd
+
     return parsecmd.run(args, out, err)
 
 

@@ -360,8 +360,9 @@ class Codec(Construct):  # type: ignore[misc]
             e.prefix(self.name)
             raise
         if pos != len(buf):
+            extra = len(buf) - pos
             raise DecodeError(
-                f"{len(buf) - pos} trailing bytes after the message",
+                f"{extra} trailing byte{'' if extra == 1 else 's'} after the message",
                 path=self.name,
                 offset=pos,
             )

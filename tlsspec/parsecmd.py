@@ -11,6 +11,7 @@ with an alert.
 from __future__ import annotations
 
 import argparse
+import difflib
 import enum
 import importlib
 import importlib.util
@@ -47,26 +48,59 @@ _USER_PACKAGE = "_tlsspec_user_codecs"
 def _codec_modules(codecs: Path | None) -> list[ModuleType]:
     """The modules of the generated package (raises ValueError if unusable)."""
     if codecs is None:
-        package = importlib.import_module("tlsspec.generated")
+        package = _load("tlsspec.generated", None, codecs)
     else:
         # Load the folder under a private name, so a folder called `enum` or
         # `codecs` does not pick up the standard library's module.
         init = codecs / "__init__.py"
         if not init.is_file():
-            raise ValueError(f"{codecs} is not a folder made by 'tlsspec generate'")
+            raise ValueError(
+                f"--codecs {codecs}: not a folder made by 'tlsspec generate'"
+            )
         package = sys.modules.get(_USER_PACKAGE)  # type: ignore[assignment]
         if package is None:
-            spec = importlib.util.spec_from_file_location(
-                _USER_PACKAGE, init, submodule_search_locations=[str(codecs)]
-            )
-            assert spec is not None and spec.loader is not None
-            package = importlib.util.module_from_spec(spec)
-            sys.modules[_USER_PACKAGE] = package
-            spec.loader.exec_module(package)
+            package = _load(_USER_PACKAGE, init, codecs)
     modules = []
     for info in pkgutil.iter_modules(package.__path__):
-        modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
+        name = f"{package.__name__}.{info.name}"
+        file = None
+        if codecs is not None:
+            file = codecs / (info.name if info.ispkg else f"{info.name}.py")
+        modules.append(_load(name, file, codecs))
     return modules
+
+
+def _load(name: str, file: Path | None, codecs: Path | None) -> ModuleType:
+    # A module runs its code when loaded: whatever that raises, a syntax
+    # error or the module's own exception (SystemExit too), makes a codecs
+    # folder parse cannot use (ValueError), named in one line by its file.
+    try:
+        if name != _USER_PACKAGE:
+            return importlib.import_module(name)
+        assert file is not None
+        return _load_package(name, file)
+    except (Exception, SystemExit) as e:
+        reason = " ".join(f"{type(e).__name__}: {e}".split())
+        if codecs is None:
+            raise ValueError(f"cannot load {name}: {reason}") from None
+        raise ValueError(f"--codecs {codecs}: cannot load {file}: {reason}") from None
+
+
+def _load_package(name: str, init: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(init.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    # Its modules import it by name while it runs; a package that fails
+    # is not left behind half made.
+    sys.modules[name] = package
+    try:
+        spec.loader.exec_module(package)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return package
 
 
 def _find_codec(name: str, codecs: Path | None) -> Codec | None:
@@ -118,7 +152,7 @@ def _show_scalar(value: Any) -> str:
     if isinstance(value, bytes):
         shown = value[:BYTES_SHOWN].hex()
         more = "..." if len(value) > BYTES_SHOWN else ""
-        return f"{shown}{more} ({len(value)} bytes)"
+        return f"{shown}{more} ({_bytes(len(value))})"
     if value is None:
         return "absent"
     return repr(value)
@@ -159,16 +193,29 @@ class _Printer:
 
 def _codec(type_name: str, codecs: Path | None) -> Codec:
     # A type that cannot be found is the command line's mistake: ValueError.
-    try:
-        codec = _find_codec(type_name, codecs)
-    except (ImportError, ValueError, SyntaxError) as e:
-        raise ValueError(f"cannot load the codecs: {e}") from None
+    codec = _find_codec(type_name, codecs)
     if codec is None:
+        where = "the generated modules" if codecs is None else f"--codecs {codecs}"
+        hint = _suggest(type_name, codecs)
         raise ValueError(
-            f"no type {type_name!r} in the generated modules "
+            f"no type {type_name!r} in {where} "
             "(enums are decoded as fields of the types that use them)"
+            + (f"; did you mean {hint!r}?" if hint else "")
         )
     return codec
+
+
+def _suggest(type_name: str, codecs: Path | None) -> str | None:
+    # The closest name of a type parse can decode, as generate suggests
+    # the closest spec type for an unknown name.
+    names = {
+        name
+        for module in _codec_modules(codecs)
+        for name, obj in vars(module).items()
+        if isinstance(obj, Codec)
+    }
+    close = difflib.get_close_matches(type_name, sorted(names), n=1)
+    return close[0] if close else None
 
 
 def _params(items: list[str]) -> dict[str, Any]:
@@ -297,6 +344,8 @@ def run(
     if args.type is None:
         print("tlsspec: parse needs TYPE (or --records)", file=err)
         return 2
+    if args.file is None:
+        args.file = "-"
     try:
         params = _params(args.param)
         codec = _codec(args.type, args.codecs)
@@ -312,25 +361,27 @@ def run(
 def _parse_records(
     args: argparse.Namespace, out: SupportsWrite[str], err: SupportsWrite[str]
 ) -> int:
-    if args.type is not None:
-        # With --records the one positional is FILE, and argparse puts it
-        # in TYPE: '-' is stdin, a name that is no file was meant as a
-        # TYPE, which --records does not take.
-        if args.file != "-":
-            print("tlsspec: --records takes FILE only, not TYPE", file=err)
-            return 2
-        if args.type != "-" and (not args.type or not Path(args.type).exists()):
-            print(
-                f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
-                f"{args.type!r} is no file",
-                file=err,
-            )
-            return 2
+    # With --records the one positional is FILE, and argparse puts it in
+    # TYPE: '-' is stdin, a name that is no file was meant as a TYPE, which
+    # --records does not take.
+    if args.type is None:
+        args.file = "-"
+    elif args.type != "-" and (not args.type or not Path(args.type).exists()):
+        print(
+            f"tlsspec: --records reads FILE (or stdin) and takes no TYPE; "
+            f"{args.type!r} is no file",
+            file=err,
+        )
+        return 2
+    elif args.file is not None:
+        print("tlsspec: --records takes one FILE (or '-' for stdin); got 2", file=err)
+        return 2
+    else:
         args.file = args.type
     try:
         params = _params(args.param)
-        handshake = _codec("Handshake", args.codecs)
-        alert = _codec("Alert", args.codecs)
+        handshake = _records_codec("Handshake", args.codecs)
+        alert = _records_codec("Alert", args.codecs)
         _check_params("Handshake", handshake, params)
         data = _read_input(args)
     except (OSError, ValueError) as e:
@@ -342,6 +393,20 @@ def _parse_records(
 
     params.setdefault("verify_data_length", VERIFY_DATA_LENGTH)
     return _show_records(data, handshake, alert, params, out, err)
+
+
+def _records_codec(type_name: str, codecs: Path | None) -> Codec:
+    # The record stream is decoded with two types of the codecs, which
+    # the user did not name.
+    codec = _find_codec(type_name, codecs)
+    if codec is None:
+        where = (
+            "the generated modules have" if codecs is None else f"--codecs {codecs} has"
+        )
+        raise ValueError(
+            f"--records needs the types Handshake and Alert, and {where} no {type_name}"
+        )
+    return codec
 
 
 def _show_records(
@@ -424,7 +489,7 @@ class _RecordStream:
         name = getattr(content_type, "name", str(content_type))
         print(
             f"record {self.count} @{pos}: {name}, version "
-            f"0x{record['version']:04x}, {len(fragment)} bytes",
+            f"0x{record['version']:04x}, {_bytes(len(fragment))}",
             file=self.out,
         )
         self.count += 1

@@ -289,3 +289,134 @@ def test_syntax_errors_in_several_definitions_come_together(compile_errors) -> N
         "struct {\n    uint8 a\n} S;\nstruct {\n    uint8 b\n} T;\n"
     )
     assert [(e.pos.line, e.pos.col) for e in errors] == [(2, 12), (5, 12)]
+
+
+# -- names the generated module keeps for itself ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "col"),
+    [
+        pytest.param("struct { uint8 a; } ENUM_RANGES;\n", 1, id="struct"),
+        pytest.param("enum { a(1), (255) } ENUM_RANGES;\n", 1, id="enum"),
+        pytest.param("uint8 ENUM_RANGES = 1;\n", 7, id="constant"),
+    ],
+)
+def test_a_definition_may_not_take_the_module_s_enum_ranges_table(
+    compile_error, text: str, col: int
+) -> None:
+    # It used to be silently replaced by the table of enum ranges.
+    err = compile_error(text + "enum { a(1), r(2..5), (255) } E;\n")
+    assert (err.pos.line, err.pos.col) == (1, col)
+    assert err.message == (
+        "'ENUM_RANGES' would be the Python name 'ENUM_RANGES', which the "
+        "generated code needs for itself"
+    )
+    assert err.hint == "rename the definition"
+
+
+# -- long lines and long definitions -------------------------------------------
+
+
+def test_a_long_line_is_echoed_as_a_window_with_the_caret_in_place(
+    compile_error,
+) -> None:
+    line = "struct { opaque a<0.." + "1+" * 300 + "Q" + "+1" * 300 + ">; } X;"
+    err = compile_error(line + "\n")
+    col = line.index("Q") + 1
+    assert (err.pos.line, err.pos.col) == (1, col)
+    shown, caret = err.render().splitlines()[1:3]
+    assert shown == "    ..." + line[col - 51 : col + 49] + "..."
+    assert caret == "    " + " " * 53 + "^"
+    assert shown[caret.index("^")] == "Q"
+
+
+def test_a_long_line_is_clipped_at_its_end_without_a_trailing_marker(
+    compile_error,
+) -> None:
+    line = "struct { opaque a<0.." + "1+" * 300 + "1>; } X; struct { Q q; } Y;"
+    err = compile_error(line + "\n")
+    shown, caret = err.render().splitlines()[1:3]
+    assert shown == "    ..." + line[-100:]
+    assert shown[caret.index("^") :].startswith("Q q;")
+
+
+def test_a_definition_too_long_to_compile_says_so_where_it_starts(
+    compile_error,
+) -> None:
+    text = "struct {} E;\nstruct { opaque a<0.." + "+".join(["1"] * 20000) + ">; } X;\n"
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == (2, 1)
+    assert err.message == "this definition is too long or too deeply nested to compile"
+    assert err.hint == (
+        "write a long expression as its value, and move nested structs and "
+        "selects into named types"
+    )
+    assert len(err.render()) < 400
+
+
+# -- syntax errors that are not a missing ';' ----------------------------------
+
+NUMBER_HINT = (
+    "write decimal digits (255), hexadecimal digits after '0x' (0xFF), or a "
+    "power with '^' (2^16)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "col", "message", "hint"),
+    [
+        pytest.param(
+            "struct { opaque a<0..2^2^2>; } X;\n",
+            25,
+            "chained powers are not supported",
+            "write the value as one power, e.g. 2^16, or group with parentheses, "
+            "e.g. (2^2)^2",
+            id="chained-power",
+        ),
+        pytest.param(
+            "struct { opaque a<0..(2^2)^2^2>; } X;\n",
+            29,
+            "chained powers are not supported",
+            "write the value as one power, e.g. 2^16, or group with parentheses, "
+            "e.g. (2^2)^2",
+            id="chained-power-after-parentheses",
+        ),
+        pytest.param(
+            "struct { opaque a<0..0x>; } X;\n",
+            22,
+            "malformed number '0x'",
+            "write hexadecimal digits 0-9 and A-F after '0x', e.g. 0xFF",
+            id="hex-without-digits",
+        ),
+        pytest.param(
+            "struct { opaque a<0..0xFG>; } X;\n",
+            22,
+            "malformed number '0xFG'",
+            "write hexadecimal digits 0-9 and A-F after '0x', e.g. 0xFF",
+            id="hex-with-a-letter-past-F",
+        ),
+        pytest.param(
+            "struct { opaque a<0..1e5>; } X;\n",
+            22,
+            "malformed number '1e5'",
+            NUMBER_HINT,
+            id="exponent-notation",
+        ),
+        pytest.param(
+            "enum { a(12abc), (255) } E;\n",
+            10,
+            "malformed number '12abc'",
+            NUMBER_HINT,
+            id="in-an-enum-value",
+        ),
+    ],
+)
+def test_a_misread_number_is_named_for_what_it_is(
+    compile_error, text: str, col: int, message: str, hint: str
+) -> None:
+    # These used to report a missing ';' before the token.
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == (1, col)
+    assert err.message == message
+    assert err.hint == hint

@@ -258,3 +258,20 @@ def test_build_errors_speak_of_the_field_not_of_struct_codes(
     assert info.value.path == "Listed.items"
     assert info.value.reason.startswith(reason)
     assert "format" not in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "spot"),
+    [
+        pytest.param("enum { } E;\n", (1, 1), id="empty"),
+        pytest.param("enum { (255) } E;\n", (1, 1), id="width-marker-only"),
+        pytest.param("struct { enum { } kind; } S;\n", (1, 10), id="inline"),
+    ],
+)
+def test_an_enum_without_values_is_a_compile_error(
+    compile_error, text: str, spot: tuple[int, int]
+) -> None:
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == spot
+    assert err.message == "an enum needs at least one value"
+    assert err.hint == "give it a member, e.g. 'enum { a(0), (255) } E;'"

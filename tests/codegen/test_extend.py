@@ -237,3 +237,63 @@ def test_an_extension_file_may_use_the_types_of_the_file_it_extends(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok\n"
+
+
+# -- an extend may not change how wide an enum is on the wire -----------------
+
+
+@pytest.mark.parametrize(
+    ("extension", "col", "message", "hint"),
+    [
+        pytest.param(
+            "extend enum E { c(300) };\n",
+            17,
+            "'extend enum' value 300 of 'c' would widen E from 1 byte to 2 bytes",
+            "add a width marker to E's declaration: (65535) makes it 2 bytes; "
+            "with (255) it stays 1 byte and the value must fit",
+            id="value",
+        ),
+        pytest.param(
+            "extend enum E { c(3), private(256..70000) };\n",
+            23,
+            "'extend enum' value 70000 of 'private' would widen E from 1 byte "
+            "to 3 bytes",
+            "add a width marker to E's declaration: (16777215) makes it 3 "
+            "bytes; with (255) it stays 1 byte and the value must fit",
+            id="range",
+        ),
+    ],
+)
+def test_an_extend_that_would_widen_an_enum_without_a_marker_is_an_error(
+    compile_error, extension: str, col: int, message: str, hint: str
+) -> None:
+    # The base file's struct S would silently go from 1 to 2 bytes.
+    err = compile_error(
+        {
+            "a.tls": "enum { a(1), b(200) } E; struct { E e; } S;\n",
+            "b.tls": extension,
+        }
+    )
+    assert (Path(err.pos.file).name, err.pos.line, err.pos.col) == ("b.tls", 1, col)
+    assert err.message == message
+    assert err.hint == hint
+
+
+def test_an_extend_within_the_inferred_width_keeps_it(compile_spec) -> None:
+    specs = compile_spec(
+        {
+            "a.tls": "enum { a(1), b(200) } E; struct { E e; } S;\n",
+            "b.tls": "extend enum E { c(255) };\n",
+        }
+    )
+    assert specs["a"].S.build({"e": "c"}) == b"\xff"
+
+
+def test_a_width_marker_alone_takes_values_from_extends(compile_spec) -> None:
+    specs = compile_spec(
+        {
+            "a.tls": "enum { (65535) } E; struct { E e; } S;\n",
+            "b.tls": "extend enum E { c(300) };\n",
+        }
+    )
+    assert specs["a"].S.build({"e": "c"}) == b"\x01\x2c"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.codegen.conftest import write_specs
+from tlsspec.cli import main
 from tlsspec.codegen.diagnostics import SpecErrors
-from tlsspec.codegen.generate import compile_files, write_output
+from tlsspec.codegen.generate import compile_files, spec_files, write_output
 
 # Each definition's text, and the line its code starts with.
 DEFINITIONS = [
@@ -185,3 +186,54 @@ def test_a_byte_that_is_not_utf8_is_named_by_line_and_column(tmp_path: Path) -> 
     (error,) = info.value.errors
     assert (error.pos.line, error.pos.col) == (2, 14)
     assert error.message == "byte 0xe9 is not UTF-8 text"
+
+
+# -- spec folders --------------------------------------------------------------
+
+
+def test_a_folder_named_like_a_spec_file_is_an_error(tmp_path: Path) -> None:
+    # It used to be skipped, its specs silently left out.
+    (tmp_path / "a.tls").write_text("struct { uint8 a; } A;\n")
+    (tmp_path / "d.tls").mkdir()
+    with pytest.raises(FileNotFoundError) as info:
+        spec_files(tmp_path)
+    assert str(info.value) == f"{tmp_path / 'd.tls'} is a folder, not a spec file"
+
+
+def test_a_broken_link_named_like_a_spec_file_is_an_error(tmp_path: Path) -> None:
+    # A folder holding only this one used to be reported as holding no
+    # *.tls file at all.
+    (tmp_path / "broken.tls").symlink_to("gone.tls")
+    with pytest.raises(FileNotFoundError) as info:
+        spec_files(tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path / 'broken.tls'} is a broken link (to gone.tls, which does "
+        "not exist)"
+    )
+
+
+def test_generate_exits_2_naming_a_spec_path_that_is_not_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "specs" / "d.tls").mkdir(parents=True)
+    status = main(["generate", str(tmp_path / "specs"), "-o", str(tmp_path / "out")])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"tlsspec: {tmp_path / 'specs' / 'd.tls'} is a folder, not a spec file\n"
+    )
+
+
+def test_generate_counts_removed_modules_apart_from_written_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = tmp_path / "specs", tmp_path / "out"
+    write_specs(specs, {"a.tls": "struct { uint8 a; } A;\n", "b.tls": "uint8 B = 1;\n"})
+    assert main(["generate", str(specs), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out}: 3 modules, 3 written\n"
+
+    (specs / "b.tls").unlink()
+    write_specs(specs, {"a.tls": "struct { uint16 a; } A;\n"})
+    assert main(["generate", str(specs), "-o", str(out)]) == 0
+    # a.py and __init__.py rewritten, b.py removed.
+    assert capsys.readouterr().out == f"{out}: 2 modules, 2 written, 1 removed\n"
+    assert sorted(p.name for p in out.glob("*.py")) == ["__init__.py", "a.py"]

@@ -257,3 +257,79 @@ def test_top_level_select_paths_name_only_spec_fields(compile_spec) -> None:
     with pytest.raises(DecodeError) as info:
         spec.Signature.parse(b"\x01", signature_algorithm="ecdsa")
     assert info.value.path == "Signature.s"
+
+
+EMPTY_SELECT_HINT = (
+    "add a case, e.g. 'case a: uint8 x;', here or from another spec file "
+    "with 'extend select'"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "spot"),
+    [
+        pytest.param(
+            "enum {a(1),(255)} F; struct { F t; select (t) { } b; } Y;\n",
+            (1, 36),
+            id="in-a-struct",
+        ),
+        pytest.param(
+            "enum { a(1), (255) } F;\nselect (F) { } Q;\n", (2, 1), id="a-type"
+        ),
+        pytest.param(
+            "enum { a(1), (255) } F;\n"
+            "struct {\n"
+            "    F t;\n"
+            "    select (t) { case a: select (t) { }; } b;\n"
+            "} Y;\n",
+            (4, 26),
+            id="inside-an-arm",
+        ),
+    ],
+)
+def test_a_select_without_arms_is_a_compile_error(
+    compile_error, text: str, spot: tuple[int, int]
+) -> None:
+    # It used to compile into a module reading an undefined variable.
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == spot
+    assert err.message == "a select needs at least one arm"
+    assert err.hint == EMPTY_SELECT_HINT
+
+
+def test_a_select_without_arms_of_its_own_takes_those_an_extend_gives(
+    compile_spec,
+) -> None:
+    specs = compile_spec(
+        {
+            "base.tls": "enum { a(1), (255) } F;\n"
+            "struct { F t; select (t) { } b<0..255>; } Y;\n",
+            "more.tls": "struct { uint8 x; } X;\nextend select Y.b { case a: X; };\n",
+        }
+    )
+    assert specs["base"].Y.build({"t": "a", "b": {"x": 5}}) == bytes.fromhex("010105")
+
+
+@pytest.mark.parametrize(
+    ("arms", "col"),
+    [
+        pytest.param("", 5, id="no-arms"),
+        pytest.param("case false: struct {};", 5, id="no-true-arm"),
+        pytest.param("case false: struct {}; case true: struct {};", 58, id="empty"),
+    ],
+)
+def test_an_optional_tail_without_optional_fields_is_a_compile_error(
+    compile_error, arms: str, col: int
+) -> None:
+    # It used to make an unparsable module, and a traceback from ruff.
+    err = compile_error(
+        "struct {\n"
+        "    uint8 a;\n"
+        f"    select (extensions_present) {{ {arms} }};\n"
+        "} Z;\n"
+    )
+    assert (err.pos.line, err.pos.col) == (3, col)
+    assert err.message == "select (extensions_present) has no optional fields"
+    assert err.hint == (
+        "list the fields that may follow under 'case true:', or remove the select"
+    )

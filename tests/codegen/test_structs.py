@@ -107,3 +107,45 @@ def test_refuses_to_build_without_every_field(
     with pytest.raises(EncodeError) as info:
         spec.Outer.build(value)
     assert info.value.path == path
+
+
+BARE_OPAQUE_HINT = (
+    "write 'opaque name<floor..ceiling>;' or 'opaque name[n];'; "
+    "'opaque;' stands alone only as a select arm ('case x: opaque;')"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "spot"),
+    [
+        pytest.param("struct { uint8 a; opaque; } X;\n", (1, 19), id="struct-member"),
+        pytest.param(
+            "enum { a(1), (255) } T;\n"
+            "struct {\n"
+            "    T t;\n"
+            "    select (t) { case a: uint8 x; opaque; } v<0..9>;\n"
+            "} X;\n",
+            (4, 35),
+            id="beside-a-field-in-an-arm",
+        ),
+        pytest.param(
+            "struct {\n"
+            "    uint8 a;\n"
+            "    select (extensions_present) {\n"
+            "        case false: struct {};\n"
+            "        case true: opaque;\n"
+            "    };\n"
+            "} X;\n",
+            (5, 20),
+            id="optional-tail",
+        ),
+    ],
+)
+def test_a_bare_opaque_outside_a_select_arm_of_its_own_is_a_compile_error(
+    compile_error, text: str, spot: tuple[int, int]
+) -> None:
+    # It used to compile into a module calling an undefined _parse_opaque.
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == spot
+    assert err.message == "a bare 'opaque;' has no name and no size"
+    assert err.hint == BARE_OPAQUE_HINT
