@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
+from cryptography.hazmat.primitives.constant_time import bytes_eq
+
 from tlsspec.generated.alert import AlertDescription
 from tlsspec.generated.extensions import (
     ECPointFormat,
@@ -194,6 +196,14 @@ class ClientConnection(Connection):
         reason = None
         if session.server_name != self._server_name:
             reason = "it was issued for another server name (RFC 6066 §3)"
+        elif self._config.verify and not bytes_eq(
+            session.trust_digest, self._config.trust_digest
+        ):
+            # A resumed handshake sends no certificate: the session must
+            # carry a verification at least as strict as this config's.
+            reason = (
+                "its server certificate was not verified against these trust anchors"
+            )
         elif session.expired(self._clock()):
             reason = "its lifetime has passed"
         elif session.cipher_suite not in (self._config.cipher_suites or ()):
@@ -592,6 +602,9 @@ class ClientConnection(Connection):
         assert handshake.suite is not None and handshake.schedule is not None
         session = handshake.offered if handshake.resumed else None
         if handshake.new_ticket:
+            # A renewed ticket keeps the verification of the session it
+            # resumes: nothing was verified again.
+            trust = session.trust_digest if session else self._config.trust_digest
             session = Session(
                 ticket=handshake.new_ticket,
                 master_secret=handshake.schedule.master_secret,
@@ -601,6 +614,7 @@ class ClientConnection(Connection):
                 received_at=int(self._clock()),
                 server_name=self._server_name,
                 alpn_protocol=_alpn_text(handshake.alpn_protocol),
+                trust_digest=trust,
             )
             self._events.append(NewSession(session=session))
         self._session = session

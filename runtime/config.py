@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, get_args
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     PrivateKeyTypes,
@@ -276,6 +277,9 @@ class ClientConfig:
     random: Random = field(default=os.urandom, repr=False)
     keylog: KeyLogWriter | None = field(default=None, repr=False)
     limits: Limits = DEFAULT_LIMITS
+    #: SHA-256 over the anchors' fingerprints, in any order; empty when
+    #: ``verify`` is off.  Sessions carry it (:attr:`Session.trust_digest`).
+    trust_digest: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -293,9 +297,21 @@ class ClientConfig:
                 "anchors, None for the system bundle, or verify=False",
             )
         object.__setattr__(self, "trust_anchors", anchors)
+        digest = _trust_digest(anchors) if self.verify else b""
+        object.__setattr__(self, "trust_digest", digest)
         object.__setattr__(self, "alpn_protocols", _alpn(self.alpn_protocols))
         object.__setattr__(self, "cipher_suites", _suites(self.cipher_suites))
         object.__setattr__(self, "groups", _groups(self.groups))
+
+
+def _trust_digest(anchors: tuple[x509.Certificate, ...]) -> bytes:
+    # Sorted and deduplicated, so the same anchors in another order, or one
+    # given twice, name the same trust.
+    fingerprints = sorted({anchor.fingerprint(hashes.SHA256()) for anchor in anchors})
+    digest = hashes.Hash(hashes.SHA256())
+    for fingerprint in fingerprints:
+        digest.update(fingerprint)
+    return digest.finalize()
 
 
 @dataclass(frozen=True, slots=True)

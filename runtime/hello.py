@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -132,6 +133,10 @@ def read_supported_versions(data: bytes) -> list[int]:
     ]
 
 
+# ASCII bytes no host name holds: controls, space and DEL.
+_UNPRINTABLE: Final = re.compile(rb"[\x00-\x20\x7f]")
+
+
 def read_server_name(server_name_list: Mapping[str, Any]) -> str | None:
     """The host name of a ClientHello's server_name extension (RFC 6066 §3).
 
@@ -145,7 +150,7 @@ def read_server_name(server_name_list: Mapping[str, Any]) -> str | None:
         LocalProtocolError: illegal_parameter for two host names ("MUST
             NOT contain more than one name of the same name_type") or a
             name that is not ASCII; unrecognized_name for a name holding
-            a NUL byte.
+            a control character, a space or DEL.
     """
     names = [
         entry["name"]
@@ -166,12 +171,15 @@ def read_server_name(server_name_list: Mapping[str, Any]) -> str | None:
             "ClientHello.extensions.server_name: host name is not ASCII (RFC 6066 §3)",
             AlertDescription.illegal_parameter,
         )
-    # No DNS host name holds a NUL; one here would cut the name short in
-    # whatever C string or log line it reaches.  RFC 6066 §3 lets a server
-    # refuse a name it does not recognize with unrecognized_name.
-    if b"\0" in name:
+    # No DNS host name holds a control character or a space: a NUL would
+    # cut the name short in a C string, a newline or an escape would forge
+    # lines in whatever log or page shows the name.  RFC 6066 §3 lets a
+    # server refuse a name it does not recognize with unrecognized_name.
+    bad = _UNPRINTABLE.search(name)
+    if bad is not None:
         raise LocalProtocolError(
-            "ClientHello.extensions.server_name: host name contains a NUL byte",
+            "ClientHello.extensions.server_name: host name contains byte "
+            f"0x{bad.group()[0]:02x}; expected printable ASCII",
             AlertDescription.unrecognized_name,
         )
     return name.decode("ascii")

@@ -334,10 +334,11 @@ def choose_signature_scheme(
         if scheme in offered_set:
             return scheme
     authentication = authentication_of(key)
+    kind = authentication.name if authentication else "unknown"
     raise LocalProtocolError(
         "ClientHello.extensions.signature_algorithms: no scheme usable with "
-        f"a {authentication.name if authentication else 'unknown'} key; "
-        f"expected one of {', '.join(s.name for s in DEFAULT_SIGNATURE_SCHEMES)}",
+        f"the {kind} certificate key; expected one of "
+        f"{', '.join(s.name for s in preference)}",
         AlertDescription.handshake_failure,
     )
 

@@ -6,8 +6,11 @@ own copy of what the abbreviated handshake needs: the master secret, the
 cipher suite the server must pick again (RFC 5246 §7.4.1.3), whether the
 master secret is an extended one (RFC 7627 §5.3 forbids resuming across a
 difference), when the ticket arrived and how long the server said it lasts
-(RFC 5077 §3.3), and the server name it was issued for (RFC 6066 §3: a
-session is only resumed with the same name).
+(RFC 5077 §3.3), the server name it was issued for (RFC 6066 §3: a
+session is only resumed with the same name), and which trust anchors the
+server's certificate was verified against: a resumed handshake sends no
+certificate, so a client that verifies offers only sessions verified under
+its own anchors, never one from a connection that skipped verification.
 
 :meth:`Session.to_bytes` writes this encoding, version 2, big-endian,
 every length checked on read, nothing after the last field::
@@ -21,6 +24,7 @@ every length checked on read, nothing after the last field::
         uint64 received_at;             /* seconds since the epoch */
         opaque server_name<0..2^16-1>;  /* empty: none */
         opaque alpn_protocol<0..2^8-1>; /* empty: none */
+        opaque trust_digest<0..32>;     /* empty: not verified */
         opaque ticket<1..2^16-1>;
         opaque check[32];               /* SHA-256 of every byte before */
     } ClientSession;
@@ -63,13 +67,19 @@ _UINT64_MAX: Final = 2**64 - 1
 # RFC 5077 §3.3: ticket_lifetime_hint 0 means "unspecified".
 _LIFETIME_UNSPECIFIED: Final = 0
 _CHECK_SIZE: Final = 32
+_TRUST_DIGEST_SIZE: Final = 32
 
 #: The most bytes :meth:`Session.to_bytes` can write: the fixed part, then
 #: server_name, alpn_protocol and ticket at their largest with their length
 #: prefixes.  A reader can refuse a longer file without parsing it.
 MAX_SESSION_BYTES: Final = (
-    _FIXED.size + (2 + _UINT16_MAX) + (1 + _UINT8_MAX) + (2 + _UINT16_MAX)
-) + _CHECK_SIZE
+    _FIXED.size
+    + (2 + _UINT16_MAX)
+    + (1 + _UINT8_MAX)
+    + (1 + _TRUST_DIGEST_SIZE)
+    + (2 + _UINT16_MAX)
+    + _CHECK_SIZE
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -91,6 +101,10 @@ class Session:
         alpn_protocol: The ALPN protocol of the original connection, or
             None.  Informational: ALPN is renegotiated on resumption
             (RFC 7301 §3.1).
+        trust_digest: The :attr:`ClientConfig.trust_digest` of the
+            connection that verified the server's certificate, or empty if
+            it was not verified.  A client with ``verify=True`` offers the
+            session only when its own digest is the same.
 
     ``cipher_suite`` may also be given as its 16-bit code; it is kept as
     the row of :mod:`~tlsspec.runtime.suites`.
@@ -98,7 +112,8 @@ class Session:
     Raises:
         TypeError: A field has the wrong type.
         ValueError: A field is out of range, the suite is not implemented,
-            or ``server_name`` is not ASCII.
+            ``server_name`` is not ASCII, or ``trust_digest`` is neither
+            empty nor 32 bytes.
     """
 
     ticket: bytes = field(repr=False)
@@ -109,9 +124,10 @@ class Session:
     received_at: int
     server_name: str | None = None
     alpn_protocol: str | None = None
+    trust_digest: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("ticket", "master_secret"):
+        for name in ("ticket", "master_secret", "trust_digest"):
             object.__setattr__(self, name, _bytes(name, getattr(self, name)))
         object.__setattr__(self, "cipher_suite", _suite(self.cipher_suite))
         if not isinstance(self.extended_master_secret, bool):
@@ -126,6 +142,11 @@ class Session:
         if not 1 <= len(self.ticket) <= _UINT16_MAX:
             raise ValueError(
                 f"Session.ticket: {len(self.ticket)} bytes, expected 1 to 65535"
+            )
+        if len(self.trust_digest) not in (0, _TRUST_DIGEST_SIZE):
+            raise ValueError(
+                f"Session.trust_digest: {len(self.trust_digest)} bytes, "
+                f"expected {_TRUST_DIGEST_SIZE} or none"
             )
         if len(self.master_secret) != MASTER_SECRET_LENGTH:
             raise ValueError(
@@ -169,6 +190,7 @@ class Session:
             public == other_public
             and bytes_eq(self.master_secret, other.master_secret)
             and bytes_eq(self.ticket, other.ticket)
+            and bytes_eq(self.trust_digest, other.trust_digest)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -210,6 +232,8 @@ class Session:
                 name,
                 len(alpn).to_bytes(1, "big"),
                 alpn,
+                len(self.trust_digest).to_bytes(1, "big"),
+                self.trust_digest,
                 len(self.ticket).to_bytes(2, "big"),
                 self.ticket,
             )
@@ -262,6 +286,7 @@ class Session:
         reader = _Reader(data, _FIXED.size)
         name = reader.vector("server_name", 2)
         alpn = reader.vector("alpn_protocol", 1)
+        trust_digest = reader.vector("trust_digest", 1)
         ticket = reader.vector("ticket", 2)
         reader.finish()
         try:
@@ -279,6 +304,7 @@ class Session:
             received_at=received_at,
             server_name=server_name,
             alpn_protocol=alpn.decode("utf-8", "surrogateescape") if alpn else None,
+            trust_digest=trust_digest,
         )
 
 

@@ -79,7 +79,7 @@ OPTIONS = [
     Option("--key", "serve", "a PEM private key", PEM_LIMIT),
     Option("--cafile", "connect", "PEM certificates", 4 * 2**20),
     # The largest session Session.to_bytes can write.
-    Option("--sess-in", "connect", "a session saved by --sess-out", 131426),
+    Option("--sess-in", "connect", "a session saved by --sess-out", 131459),
 ]
 OPTION = {option.name: option for option in OPTIONS}
 by_name = pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.name)

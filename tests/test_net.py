@@ -32,7 +32,7 @@ from tests.support.openssl import (
     openssl_s_server,
     requires_openssl_cli,
 )
-from tlsspec.runtime import Session
+from tlsspec.runtime import ClientConfig, Session
 from tlsspec.runtime.suites import ALL_SUITES
 
 TIMEOUT = 20.0
@@ -142,6 +142,24 @@ def test_connect_resumes_a_session_saved_from_serve(
         assert "Resumed   : yes" in second.stdout
         assert "Reply     : pong" in second.stdout
     assert Session.from_bytes(session.read_bytes()).server_name == SERVER_NAME
+
+
+def test_a_session_saved_with_insecure_is_not_resumed_with_cafile(
+    pem: PemFiles, tmp_path: Path
+) -> None:
+    session = tmp_path / "session.bin"
+    with tlsspec_server(pem) as server:
+        address = f"127.0.0.1:{server.port}"
+        first = run_tlsspec(
+            "connect", address, "--servername", SERVER_NAME, "--insecure",
+            "--sess-out", str(session),
+        )  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        second = run_tlsspec(*connect_args(server, pem, "--sess-in", str(session)))
+    assert second.returncode == 0, second.stderr
+    assert "Resumed   : no" in second.stdout
+    # The full handshake verified the certificate.
+    assert "Subject   : CN=localhost,O=tlsspec tests" in second.stdout
 
 
 def test_serve_stops_cleanly_on_ctrl_c(pem: PemFiles) -> None:
@@ -317,9 +335,11 @@ def test_keylog_file_and_sslkeylogfile_get_client_random_lines(
 
 
 def test_verbose_serve_logs_why_a_ticket_was_rejected(
-    pem: PemFiles, tmp_path: Path
+    identity: TlsIdentity, pem: PemFiles, tmp_path: Path
 ) -> None:
     suite = ALL_SUITES[0]
+    # Verified under the anchors connect will use, so it is offered.
+    trust = ClientConfig(trust_anchors=[identity.ca_cert]).trust_digest
     forged = Session(
         # A well-formed RFC 5077 ticket under a key name no server holds.
         ticket=b"\x01" * 16 + bytes(16) + b"\x00\x10" + bytes(16) + bytes(32),
@@ -329,6 +349,7 @@ def test_verbose_serve_logs_why_a_ticket_was_rejected(
         lifetime=7200,
         received_at=int(time.time()),
         server_name=SERVER_NAME,
+        trust_digest=trust,
     )
     session = tmp_path / "forged.bin"
     session.write_bytes(forged.to_bytes())

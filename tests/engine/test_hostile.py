@@ -272,6 +272,19 @@ def host_name_with_nul(pair: Pair) -> tuple[Victim, bytes]:
     return pair.server, _hello_with([sni, *default_client_extensions()])
 
 
+def host_name_with_newline(pair: Pair) -> tuple[Victim, bytes]:
+    # A forged log line after the name, then an escape clearing a terminal.
+    names = [{"name_type": 0, "name": b"evil\nFAKE LOG LINE\x1b[2J"}]
+    sni = extension(_E.server_name, {"server_name_list": names})
+    return pair.server, _hello_with([sni, *default_client_extensions()])
+
+
+def host_name_with_space(pair: Pair) -> tuple[Victim, bytes]:
+    names = [{"name_type": 0, "name": b"local host"}]
+    sni = extension(_E.server_name, {"server_name_list": names})
+    return pair.server, _hello_with([sni, *default_client_extensions()])
+
+
 def host_name_not_ascii(pair: Pair) -> tuple[Victim, bytes]:
     names = [{"name_type": 0, "name": "bücher.example".encode()}]
     sni = extension(_E.server_name, {"server_name_list": names})
@@ -417,6 +430,8 @@ CASES = [
     Case(no_common_group, _D.handshake_failure),
     Case(two_host_names, _D.illegal_parameter),
     Case(host_name_with_nul, _D.unrecognized_name),
+    Case(host_name_with_newline, _D.unrecognized_name),
+    Case(host_name_with_space, _D.unrecognized_name),
     Case(host_name_not_ascii, _D.illegal_parameter),
     Case(zero_x25519_point, _D.illegal_parameter),
     Case(wrong_ccs_payload, _D.illegal_parameter),

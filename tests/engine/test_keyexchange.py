@@ -129,6 +129,17 @@ def test_server_refuses_sha1_and_unfit_schemes(
     assert caught.value.description is AlertDescription.handshake_failure
 
 
+def test_an_unfit_offer_is_answered_with_the_schemes_of_the_key_type() -> None:
+    with pytest.raises(LocalProtocolError) as caught:
+        choose_signature_scheme(make_ecdsa_identity().key, [_S.rsa_pkcs1_sha256])
+
+    assert str(caught.value) == (
+        "ClientHello.extensions.signature_algorithms: no scheme usable with the "
+        "ECDSA certificate key; expected one of ecdsa_secp256r1_sha256, "
+        "ecdsa_secp384r1_sha384"
+    )
+
+
 def test_sha1_signature_from_a_server_is_illegal_parameter() -> None:
     key = make_rsa_identity().key
 

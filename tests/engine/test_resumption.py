@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from tests.engine.support import (
     HANDSHAKE,
@@ -24,10 +26,15 @@ from tests.engine.support import (
     server_config,
     split_records,
 )
-from tests.support.openssl import TlsIdentity, handshake_messages, make_rsa_identity
+from tests.support.openssl import (
+    TlsIdentity,
+    handshake_messages,
+    make_ecdsa_identity,
+    make_rsa_identity,
+)
 from tlsspec.generated.alert import AlertDescription
 from tlsspec.generated.handshake import Handshake, HandshakeType
-from tlsspec.runtime import ClientConnection, ServerConnection, Session
+from tlsspec.runtime import ClientConfig, ClientConnection, ServerConnection, Session
 from tlsspec.runtime.alerts import LocalProtocolError
 from tlsspec.runtime.events import NewSession
 from tlsspec.runtime.suites import (
@@ -414,3 +421,94 @@ def test_client_drops_its_session_after_a_fatal_alert() -> None:
         pair.client.receive_data(bytes(tampered))
 
     assert pair.client.session is None
+
+
+def _resume_with(
+    identity: TlsIdentity,
+    ring: TicketKeyRing,
+    clock: FixedClock,
+    session: Session,
+    config: ClientConfig,
+) -> Pair:
+    pair = make_pair(
+        config, server_config(identity, ring=ring, clock=clock), session=session
+    )
+    pair.handshake()
+    return pair
+
+
+def test_a_session_records_the_anchors_that_verified_the_server() -> None:
+    identity = make_rsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    session = _first_session(identity, ring, clock)
+
+    fingerprint = identity.ca_cert.fingerprint(hashes.SHA256())
+    assert session.trust_digest == hashlib.sha256(fingerprint).digest()
+    assert session.trust_digest == client_config(identity).trust_digest
+
+
+def test_a_session_from_an_unverified_connection_is_not_resumed_by_a_verifier(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    identity = make_rsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    pair = make_pair(
+        client_config(identity, clock=clock, verify=False),
+        server_config(identity, ring=ring, clock=clock),
+    )
+    pair.handshake()
+    unverified = pair.complete("client").session
+    assert unverified is not None and unverified.trust_digest == b""
+
+    with caplog.at_level(logging.DEBUG, logger="tlsspec"):
+        pair = _resume_with(
+            identity, ring, clock, unverified, client_config(identity, clock=clock)
+        )
+
+    # A full handshake, so the certificate is verified this time.
+    assert not pair.complete("client").resumed
+    assert "not verified against these trust anchors" in caplog.text
+
+
+def test_a_session_verified_under_other_anchors_is_not_resumed() -> None:
+    identity, other = make_rsa_identity(), make_ecdsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    session = _first_session(identity, ring, clock)
+    wider = client_config(identity, clock=clock)
+    wider = dataclasses.replace(wider, trust_anchors=(identity.ca_cert, other.ca_cert))
+
+    pair = _resume_with(identity, ring, clock, session, wider)
+
+    assert not pair.complete("client").resumed
+    assert pair.complete("client").session is not None
+    assert pair.complete("client").session.trust_digest == wider.trust_digest
+
+
+def test_the_same_anchors_in_another_order_still_resume() -> None:
+    identity, other = make_rsa_identity(), make_ecdsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    first = dataclasses.replace(
+        client_config(identity, clock=clock),
+        trust_anchors=(identity.ca_cert, other.ca_cert),
+    )
+    pair = _resume_with(identity, ring, clock, None, first)  # type: ignore[arg-type]
+    session = pair.complete("client").session
+    assert session is not None
+
+    again = dataclasses.replace(first, trust_anchors=(other.ca_cert, identity.ca_cert))
+    pair = _resume_with(identity, ring, clock, session, again)
+
+    assert pair.complete("client").resumed
+
+
+def test_a_client_that_does_not_verify_may_resume_a_verified_session() -> None:
+    identity = make_rsa_identity()
+    ring, clock = _ring(), clock_for(identity)
+    session = _first_session(identity, ring, clock)
+    lax = client_config(identity, clock=clock, verify=False)
+
+    pair = _resume_with(identity, ring, clock, session, lax)
+
+    assert pair.complete("client").resumed
+    # Still verified once: a verifying client may take it back.
+    assert pair.complete("client").session.trust_digest == session.trust_digest

@@ -230,5 +230,6 @@ def test_the_largest_session_is_exactly_the_advertised_bound() -> None:
         received_at=2**64 - 1,
         server_name="a" * (2**16 - 1),
         alpn_protocol="p" * 255,
+        trust_digest=b"d" * 32,
     )
-    assert len(largest.to_bytes()) == MAX_SESSION_BYTES == 131394 + 32
+    assert len(largest.to_bytes()) == MAX_SESSION_BYTES == 131394 + 33 + 32
