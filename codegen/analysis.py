@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 from tlsspec.codegen import syntax as ast
-from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors
+from tlsspec.codegen.diagnostics import Pos, SpecError, SpecErrors, byte_count
 from tlsspec.codegen.enums import EnumRules
 from tlsspec.codegen.fixedvalues import FixedValueRules
 from tlsspec.codegen.model import (
@@ -325,7 +325,7 @@ class Analyzer(SelectRules, EnumRules, FixedValueRules):
                     self.error(
                         decl.pos,
                         f"fixed vector of {size.value} bytes is not a multiple of "
-                        f"{element.name}'s size ({elem_size} bytes)",
+                        f"{element.name}'s size ({byte_count(elem_size)})",
                         f"use a multiple of {elem_size}: the size counts bytes, "
                         "not elements",
                     )
@@ -356,6 +356,18 @@ class Analyzer(SelectRules, EnumRules, FixedValueRules):
             )
         if floor < 0:
             self.error(decl.pos, "vector floor is negative", "use 0 or more")
+        elem_size = element.size or 0
+        fewest = -(-floor // elem_size) * elem_size if elem_size > 1 else floor
+        if 0 <= floor <= ceiling < fewest:
+            # Parse refuses every length and build every list: no length
+            # in range is a whole number of elements.
+            self.error(
+                decl.pos,
+                f"no whole number of {element.name} elements ({elem_size} bytes "
+                f"each) fits <{floor}..{ceiling}>",
+                "the bounds count bytes, not elements: take in a multiple of "
+                f"{elem_size}, e.g. <{floor // elem_size * elem_size}..{fewest}>",
+            )
         width = width_for(max(ceiling, 0)) or 4
         return Vector("var", floor=floor, ceiling=ceiling, width=width)
 

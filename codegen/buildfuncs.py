@@ -33,6 +33,7 @@ from tlsspec.codegen.pycode import Code, Ctx, hoist_first_path, join_path
 from tlsspec.codegen.shapes import (
     LIST_FMT,
     ceiling_checked,
+    container_keys,
     inline_alias,
     member_names,
     unalias_scalar,
@@ -57,10 +58,104 @@ _INT_PUT = {
 class BuildEmitter(EmitterBase):
     """Writes the build function of each type."""
 
+    # The current struct's key checks per arm of its nameless select: set
+    # by build_function for each type.
+    arm_checks: dict[int, tuple[list[str], list[str]]]
+
     def build_function(self, t: TypeDef) -> list[str]:
         if isinstance(t, StructType) and not t.attribute and not t.members:
-            return ["    del value, out, ctx  # an empty struct has no bytes"]
-        return hoist_first_path(self._build_function(t))
+            code = Code()
+            code("del out, ctx  # an empty struct has no bytes")
+            self.empty_check(code, "value")
+            return code.lines
+        self.arm_checks = {}
+        if isinstance(t, StructType) and not t.attribute:
+            self.arm_checks = self.split_keys(t.members)
+        lines = hoist_first_path(self._build_function(t))
+        if isinstance(t, StructType) and not t.attribute and not self.arm_checks:
+            # Outside the try: the struct itself, not its first field, is
+            # where a stray key is.
+            code = Code()
+            self.keys_check(code, container_keys(t.members), "value", "")
+            lines = code.lines + lines
+        return lines
+
+    def split_keys(
+        self, members: list[Member]
+    ) -> dict[int, tuple[list[str], list[str]]]:
+        """The keys of each arm's path, for a struct with one nameless select.
+
+        Checked in the arm, such a struct's keys are exactly those of the
+        arm taken (no other arm's key slips through) and the count is known,
+        so the set comparison is rarely needed. Keyed by ``id(arm)``; empty
+        when the struct's keys are checked as one set.
+        """
+        nameless = [m for m in members if isinstance(m, SelectMember) and not m.name]
+        if len(nameless) != 1 or any(isinstance(m, OptionalMember) for m in members):
+            return {}
+        (sel,) = nameless
+        found = container_keys([m for m in members if m is not sel])
+        assert found is not None
+        keys, optional = found
+        checks = {}
+        for arm in sel.arms:
+            if arm.rest_opaque or arm.single is not None:
+                return {}
+            inner = container_keys(arm.members)
+            if inner is None:
+                return {}
+            extra = [k for k in inner[0] if k not in keys]
+            checks[id(arm)] = (keys + extra, optional + inner[1])
+        return checks
+
+    def count_check(self, code: Code, val: str, keys: list[str]) -> None:
+        """Refuse more keys than ``keys``, all of which build reads."""
+        names = "{" + ", ".join(repr(k) for k in keys) + "}"
+        code(f"if len({val}) > {len(keys)}:")
+        code(f"    _c.check_fields({val}, {names})")
+
+    def empty_check(self, code: Code, val: str) -> None:
+        """Refuse anything but an empty mapping (``{}`` or parse's own)."""
+        # Truth and class first: Container's own == runs Python code.
+        empty = f"{val}.__class__ is _Container or {val}.__class__ is dict"
+        code(f"if {val} or not ({empty}):")
+        code(f"    _c.check_empty({val})")
+
+    def keys_check(
+        self,
+        code: Code,
+        found: tuple[list[str], list[str]] | None,
+        val: str,
+        where: str,
+    ) -> None:
+        """Refuse a key that no member reads, which build would drop.
+
+        ``found`` is what ``container_keys`` says of the members. Cheap on
+        the hot path: a length comparison, and more only when the value
+        holds more keys than build always reads.
+        """
+        if found is None:
+            return
+        keys, optional = found
+        required = len(keys) - len(optional)
+        if not optional:
+            self.count_check(code, val, keys)
+            return
+        names = "{" + ", ".join(repr(k) for k in keys) + "}"
+        if len(optional) == 1:
+            # One key build may do without: its presence accounts for one
+            # key more, and a second more is a stray one.
+            code(
+                f"if len({val}) > {required} and "
+                f'(len({val}) > {len(keys)} or "{optional[0]}" not in {val}):'
+            )
+            code(f"    _c.check_fields({val}, {names})")
+            return
+        table = "_".join(p for p in (self.current, where) if p) + "_fields"
+        table = "_" + table.replace(".", "_")
+        self.tables += ["", "", f"{table} = frozenset({names})"]
+        code(f"if len({val}) > {required} and not {table}.issuperset({val}):")
+        code(f"    _c.check_fields({val}, {table})")
 
     def _build_function(self, t: TypeDef) -> list[str]:
         code = Code()
@@ -231,6 +326,7 @@ class BuildEmitter(EmitterBase):
             self.set_path(code, ctx, m.name)
             holder = code.temp("s")
             code(f'{holder} = {src}["{m.name}"]')
+            self.count_check(code, holder, ["algorithm", "signature"])
         code(f'alg = {holder}["algorithm"]')
         self.build_texpr(code, m.algorithm, "alg")
         sig = TypeExpr(
@@ -285,6 +381,7 @@ class BuildEmitter(EmitterBase):
         ctx: Ctx,
         value_expr: str | None = None,
         path: str | None = None,
+        own: bool | None = None,
     ) -> None:
         if path is None:
             path = join_path(ctx.path, sel.name)
@@ -296,6 +393,10 @@ class BuildEmitter(EmitterBase):
             code(f'{val} = {src}["{sel.name}"]')
         else:
             val = src
+        # A named select (or a select type) holds its arm's fields in a
+        # value of its own; a nameless one's go into the enclosing struct.
+        if own is None:
+            own = value_expr is not None or sel.name is not None
         start = None
         if sel.vector is not None:
             start = code.temp("start")
@@ -314,7 +415,7 @@ class BuildEmitter(EmitterBase):
                 code,
                 sel,
                 tag,
-                lambda arm: self.build_arm(code, arm, ctx, val, path),
+                lambda arm: self.build_arm(code, arm, ctx, val, path, own),
                 no_case,
             )
         if start is not None and sel.vector is not None:
@@ -325,7 +426,9 @@ class BuildEmitter(EmitterBase):
             self.build_check(code, n, vec)
             self.put_length(code, start, n, w, fits=ceiling_checked(vec))
 
-    def build_arm(self, code: Code, arm: Arm, ctx: Ctx, val: str, path: str) -> None:
+    def build_arm(
+        self, code: Code, arm: Arm, ctx: Ctx, val: str, path: str, own: bool
+    ) -> None:
         if arm.rest_opaque:
             code(f"out += {val}")
             return
@@ -333,8 +436,20 @@ class BuildEmitter(EmitterBase):
             self.build_texpr(code, arm.single, val)
             return
         if isinstance(arm.single, SelectMember):
-            self.build_select(code, arm.single, ctx, value_expr=val, path=path)
+            self.build_select(code, arm.single, ctx, value_expr=val, path=path, own=own)
             return
+        if own and not arm.members:
+            self.empty_check(code, val)
+            return
+        label = arm.label_names[0] if arm.label_names else "default"
+        if own:
+            found = container_keys(arm.members)
+            self.keys_check(code, found, val, f"{path}.{label}")
+        elif id(arm) in self.arm_checks:
+            # The enclosing struct's keys, as this arm leaves them.
+            self.keys_check(code, self.arm_checks[id(arm)], val, f"{path}.{label}")
+            if not arm.members:
+                return
         self.build_members(code, None, arm.members, Ctx(val, path, ""))
         if not arm.members:
             code("pass")
@@ -360,7 +475,9 @@ class BuildEmitter(EmitterBase):
                 p = code.temp("p")
                 name = vec.size.name
                 code(f'{p} = ctx.get("{name}")')
-                code(f"if len({var}) != {p}:")
+                # The class too, as parse checks it: 12.0 and True compare
+                # equal to lengths.
+                code(f"if {p}.__class__ is not int or len({var}) != {p}:")
                 code(f'    raise _c.wrong_param_size("{name}", {p}, len({var}))')
                 code(f"out += {var}")
                 return
@@ -412,6 +529,9 @@ class BuildEmitter(EmitterBase):
             enum = self.ref(scalar, "class") if isinstance(scalar, EnumType) else "None"
             code(f'out += _c.pack_list("{fmt}", {var}, {enum})')
             return
+        # Bytes would iterate as one element per byte.
+        code(f"if {var}.__class__ is not list and isinstance({var}, _c.NOT_A_LIST):")
+        code(f"    raise _c.not_a_list({var})")
         item = code.temp("item")
         idx = code.temp("i")
         with code.block(f"for {idx}, {item} in enumerate({var}):"):
@@ -423,9 +543,19 @@ class BuildEmitter(EmitterBase):
 
     def pack_int(self, code: Code, scalar: TypeDef, var: str) -> None:
         width = scalar.size or 1
+        # A plain int (or the enum's own member) goes straight through;
+        # anything else is a name to look up or the wrong type.
         if isinstance(scalar, EnumType):
-            code(f"if {var}.__class__ is str:")
-            code(f"    {var} = _c.enum_value({self.ref(scalar, 'class')}, {var})")
+            cls = self.ref(scalar, "class")
+            # Members (what parse gives and the engine passes) are tested
+            # first, unless reaching the class costs an attribute lookup.
+            first, second = ("int", cls) if self.is_lazy(scalar) else (cls, "int")
+            kind = f"{var}.__class__"
+            code(f"if {kind} is not {first} and {kind} is not {second}:")
+            code(f"    {var} = _c.int_value({var}, {cls})")
+        else:
+            code(f"if {var}.__class__ is not int:")
+            code(f"    {var} = _c.int_value({var})")
         self.pack_int_expr(code, width, var)
 
     def pack_int_expr(self, code: Code, width: int, var: str) -> None:

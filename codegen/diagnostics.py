@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Pos", "SpecError", "SpecErrors"]
+__all__ = ["Pos", "SpecError", "SpecErrors", "byte_count"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,11 @@ def _clip(line: str, col: int) -> tuple[str, int]:
     if end < len(line):
         shown += _CUT
     return shown, at
+
+
+def byte_count(n: int) -> str:
+    """``n`` bytes, in words: "1 byte", "2 bytes"."""
+    return f"{n} byte" if n == 1 else f"{n} bytes"
 
 
 class SpecErrors(Exception):  # noqa: N818 - a batch of SpecError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tlsspec.codegen import syntax as ast
-from tlsspec.codegen.diagnostics import Pos
+from tlsspec.codegen.diagnostics import Pos, byte_count
 from tlsspec.codegen.model import (
     AliasType,
     EnumType,
@@ -112,7 +112,7 @@ class FixedValueRules:
             if not 0 <= value < 256**width:
                 raise self.error(
                     pos,
-                    f"value {value} does not fit {base.name} ({width} bytes)",
+                    f"value {value} does not fit {base.name} ({byte_count(width)})",
                     "use a smaller value",
                 )
             return value.to_bytes(width, "big")

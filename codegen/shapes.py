@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from tlsspec.codegen.model import (
     AliasType,
+    Arm,
     CipheredMember,
     EnumType,
     FieldMember,
     IntType,
     Member,
     OpaqueType,
+    OptionalMember,
     SelectMember,
     SelectType,
     SignedMember,
@@ -26,6 +28,7 @@ from tlsspec.codegen.model import (
 __all__ = [
     "LIST_FMT",
     "ceiling_checked",
+    "container_keys",
     "inline_alias",
     "member_names",
     "min_size",
@@ -122,3 +125,47 @@ def member_names(members: list[Member]) -> list[str]:
         elif isinstance(m, SignedMember):
             names.extend([m.name] if m.name else ["algorithm", "signature"])
     return names
+
+
+def container_keys(members: list[Member]) -> tuple[list[str], list[str]] | None:
+    """Every key parse may put in the members' container, and those of them
+    build may do without (the rest it reads on every path).
+
+    None when a nameless select has an arm that is no list of members: its
+    value is the container itself, and no key set describes it.
+    """
+    keys: list[str] = []
+    optional: list[str] = []
+    for m in members:
+        if isinstance(m, FieldMember):
+            keys.append(m.name)
+            # A computed length is written from its body; a fixed value may
+            # be left out.
+            if m.computed or m.fixed is not None:
+                optional.append(m.name)
+        elif isinstance(m, CipheredMember) or (isinstance(m, SelectMember) and m.name):
+            keys.append(m.name or "")
+        elif isinstance(m, SignedMember):
+            keys += [m.name] if m.name else ["algorithm", "signature"]
+        elif isinstance(m, OptionalMember | SelectMember):
+            inner = (
+                [m.members]
+                if isinstance(m, OptionalMember)
+                else [_arm_members(arm) for arm in m.arms]
+            )
+            for group in inner:
+                found = None if group is None else container_keys(group)
+                if found is None:
+                    return None
+                new = [k for k in found[0] if k not in keys]
+                keys += new
+                optional += new
+    return keys, optional
+
+
+def _arm_members(arm: Arm) -> list[Member] | None:
+    if arm.rest_opaque or isinstance(arm.single, TypeExpr):
+        return None
+    if isinstance(arm.single, SelectMember):
+        return [arm.single]
+    return arm.members

@@ -164,16 +164,21 @@ def _parse_Alert(buf, pos, end, ctx):
 
 
 def _build_Alert(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"level", "description"})
     f = "level"
     try:
         v_level = value["level"]
-        if v_level.__class__ is str:
-            v_level = _c.enum_value(AlertLevel, v_level)
+        if v_level.__class__ is not AlertLevel and v_level.__class__ is not int:
+            v_level = _c.int_value(v_level, AlertLevel)
         out.append(v_level)
         f = "description"
         v_description = value["description"]
-        if v_description.__class__ is str:
-            v_description = _c.enum_value(AlertDescription, v_description)
+        if (
+            v_description.__class__ is not AlertDescription
+            and v_description.__class__ is not int
+        ):
+            v_description = _c.int_value(v_description, AlertDescription)
         out.append(v_description)
     except _CodecError as e:
         e.prefix(f)

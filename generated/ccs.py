@@ -49,6 +49,8 @@ def _parse_ChangeCipherSpec(buf, pos, end, ctx):
 
 
 def _build_ChangeCipherSpec(value, out, ctx):
+    if len(value) > 0 and (len(value) > 1 or "type" not in value):
+        _c.check_fields(value, {"type"})
     f = "type"
     try:
         v_type = value.get("type")
@@ -56,8 +58,11 @@ def _build_ChangeCipherSpec(value, out, ctx):
             out += b"\x01"
         else:
             at1 = len(out)
-            if v_type.__class__ is str:
-                v_type = _c.enum_value(ChangeCipherSpecType, v_type)
+            if (
+                v_type.__class__ is not ChangeCipherSpecType
+                and v_type.__class__ is not int
+            ):
+                v_type = _c.int_value(v_type, ChangeCipherSpecType)
             out.append(v_type)
             if out[at1:] != b"\x01":
                 raise _c.fixed_differs(b"\x01")

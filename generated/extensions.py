@@ -229,11 +229,13 @@ def _parse_ServerName(buf, pos, end, ctx):
 
 
 def _build_ServerName(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"name_type", "name"})
     f = "name_type"
     try:
         v_name_type = value["name_type"]
-        if v_name_type.__class__ is str:
-            v_name_type = _c.enum_value(NameType, v_name_type)
+        if v_name_type.__class__ is not NameType and v_name_type.__class__ is not int:
+            v_name_type = _c.int_value(v_name_type, NameType)
         out.append(v_name_type)
         f = "name"
         v_name = value["name"]
@@ -302,11 +304,17 @@ def _parse_ServerNameList(buf, pos, end, ctx):
 
 
 def _build_ServerNameList(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"server_name_list"})
     f = "server_name_list"
     try:
         v_server_name_list = value["server_name_list"]
         start1 = len(out)
         out += b"\x00\x00"
+        if v_server_name_list.__class__ is not list and isinstance(
+            v_server_name_list, _c.NOT_A_LIST
+        ):
+            raise _c.not_a_list(v_server_name_list)
         for i3, item2 in enumerate(v_server_name_list):
             try:
                 _build_ServerName(item2, out, ctx)
@@ -501,11 +509,17 @@ def _parse_OCSPStatusRequest(buf, pos, end, ctx):
 
 
 def _build_OCSPStatusRequest(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"responder_id_list", "request_extensions"})
     f = "responder_id_list"
     try:
         v_responder_id_list = value["responder_id_list"]
         start1 = len(out)
         out += b"\x00\x00"
+        if v_responder_id_list.__class__ is not list and isinstance(
+            v_responder_id_list, _c.NOT_A_LIST
+        ):
+            raise _c.not_a_list(v_responder_id_list)
         for i3, item2 in enumerate(v_responder_id_list):
             try:
                 n4 = len(item2)
@@ -583,11 +597,16 @@ def _parse_CertificateStatusRequest(buf, pos, end, ctx):
 
 
 def _build_CertificateStatusRequest(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"status_type", "request"})
     f = "status_type"
     try:
         v_status_type = value["status_type"]
-        if v_status_type.__class__ is str:
-            v_status_type = _c.enum_value(CertificateStatusType, v_status_type)
+        if (
+            v_status_type.__class__ is not CertificateStatusType
+            and v_status_type.__class__ is not int
+        ):
+            v_status_type = _c.int_value(v_status_type, CertificateStatusType)
         out.append(v_status_type)
         f = "request"
         v_request = value["request"]
@@ -692,6 +711,8 @@ def _parse_NamedGroupList(buf, pos, end, ctx):
 
 
 def _build_NamedGroupList(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"named_group_list"})
     f = "named_group_list"
     try:
         v_named_group_list = value["named_group_list"]
@@ -767,6 +788,8 @@ def _parse_ECPointFormatList(buf, pos, end, ctx):
 
 
 def _build_ECPointFormatList(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"ec_point_format_list"})
     f = "ec_point_format_list"
     try:
         v_ec_point_format_list = value["ec_point_format_list"]
@@ -890,6 +913,8 @@ def _parse_SignatureSchemeList(buf, pos, end, ctx):
 
 
 def _build_SignatureSchemeList(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"supported_signature_algorithms"})
     f = "supported_signature_algorithms"
     try:
         v_supported_signature_algorithms = value["supported_signature_algorithms"]
@@ -1014,11 +1039,17 @@ def _parse_ProtocolNameList(buf, pos, end, ctx):
 
 
 def _build_ProtocolNameList(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"protocol_name_list"})
     f = "protocol_name_list"
     try:
         v_protocol_name_list = value["protocol_name_list"]
         start1 = len(out)
         out += b"\x00\x00"
+        if v_protocol_name_list.__class__ is not list and isinstance(
+            v_protocol_name_list, _c.NOT_A_LIST
+        ):
+            raise _c.not_a_list(v_protocol_name_list)
         for i3, item2 in enumerate(v_protocol_name_list):
             try:
                 n4 = len(item2)
@@ -1083,6 +1114,8 @@ def _parse_RenegotiationInfo(buf, pos, end, ctx):
 
 
 def _build_RenegotiationInfo(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"renegotiated_connection"})
     f = "renegotiated_connection"
     try:
         v_renegotiated_connection = value["renegotiated_connection"]
@@ -1223,11 +1256,16 @@ def _parse_Extension(buf, pos, end, ctx):
 
 
 def _build_Extension(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"extension_type", "extension_data"})
     f = "extension_type"
     try:
         v_extension_type = value["extension_type"]
-        if v_extension_type.__class__ is str:
-            v_extension_type = _c.enum_value(ExtensionType, v_extension_type)
+        if (
+            v_extension_type.__class__ is not ExtensionType
+            and v_extension_type.__class__ is not int
+        ):
+            v_extension_type = _c.int_value(v_extension_type, ExtensionType)
         out += _c.P16(v_extension_type)
         f = "extension_data"
         v_extension_data = value["extension_data"]
@@ -1242,7 +1280,11 @@ def _build_Extension(value, out, ctx):
             if t3 == 1:
                 _build_ServerNameList(v_extension_data, out, ctx)
             elif t3 == 2:
-                pass
+                if v_extension_data or not (
+                    v_extension_data.__class__ is _Container
+                    or v_extension_data.__class__ is dict
+                ):
+                    _c.check_empty(v_extension_data)
             else:
                 raise _c.no_build_case(t3, "HandshakeType")
         elif t2 == 5:
@@ -1253,7 +1295,11 @@ def _build_Extension(value, out, ctx):
             if t5 == 1:
                 _build_CertificateStatusRequest(v_extension_data, out, ctx)
             elif t5 == 2:
-                pass
+                if v_extension_data or not (
+                    v_extension_data.__class__ is _Container
+                    or v_extension_data.__class__ is dict
+                ):
+                    _c.check_empty(v_extension_data)
             else:
                 raise _c.no_build_case(t5, "HandshakeType")
         elif t2 == 10:
@@ -1267,9 +1313,17 @@ def _build_Extension(value, out, ctx):
         elif t2 == 21:
             out += v_extension_data
         elif t2 == 22:
-            pass
+            if v_extension_data or not (
+                v_extension_data.__class__ is _Container
+                or v_extension_data.__class__ is dict
+            ):
+                _c.check_empty(v_extension_data)
         elif t2 == 23:
-            pass
+            if v_extension_data or not (
+                v_extension_data.__class__ is _Container
+                or v_extension_data.__class__ is dict
+            ):
+                _c.check_empty(v_extension_data)
         elif t2 == 35:
             out += v_extension_data
         elif t2 == 65281:

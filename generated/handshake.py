@@ -320,7 +320,9 @@ def _parse_HelloRequest(buf, pos, end, ctx):
 
 
 def _build_HelloRequest(value, out, ctx):
-    del value, out, ctx  # an empty struct has no bytes
+    del out, ctx  # an empty struct has no bytes
+    if value or not (value.__class__ is _Container or value.__class__ is dict):
+        _c.check_empty(value)
 
 
 HelloRequest = _Codec(
@@ -448,11 +450,26 @@ def _parse_ClientHello(buf, pos, end, ctx):
 
 
 def _build_ClientHello(value, out, ctx):
+    if len(value) > 5 and (len(value) > 6 or "extensions" not in value):
+        _c.check_fields(
+            value,
+            {
+                "client_version",
+                "random",
+                "session_id",
+                "cipher_suites",
+                "compression_methods",
+                "extensions",
+            },
+        )
     f = "client_version"
     try:
         v_client_version = value["client_version"]
-        if v_client_version.__class__ is str:
-            v_client_version = _c.enum_value(ProtocolVersion, v_client_version)
+        if (
+            v_client_version.__class__ is not ProtocolVersion
+            and v_client_version.__class__ is not int
+        ):
+            v_client_version = _c.int_value(v_client_version, ProtocolVersion)
         out += _c.P16(v_client_version)
         f = "random"
         v_random = value["random"]
@@ -491,6 +508,10 @@ def _build_ClientHello(value, out, ctx):
             v_extensions = value["extensions"]
             start6 = len(out)
             out += b"\x00\x00"
+            if v_extensions.__class__ is not list and isinstance(
+                v_extensions, _c.NOT_A_LIST
+            ):
+                raise _c.not_a_list(v_extensions)
             for i8, item7 in enumerate(v_extensions):
                 try:
                     _build_Extension(item7, out, ctx)
@@ -623,11 +644,26 @@ def _parse_ServerHello(buf, pos, end, ctx):
 
 
 def _build_ServerHello(value, out, ctx):
+    if len(value) > 5 and (len(value) > 6 or "extensions" not in value):
+        _c.check_fields(
+            value,
+            {
+                "server_version",
+                "random",
+                "session_id",
+                "cipher_suite",
+                "compression_method",
+                "extensions",
+            },
+        )
     f = "server_version"
     try:
         v_server_version = value["server_version"]
-        if v_server_version.__class__ is str:
-            v_server_version = _c.enum_value(ProtocolVersion, v_server_version)
+        if (
+            v_server_version.__class__ is not ProtocolVersion
+            and v_server_version.__class__ is not int
+        ):
+            v_server_version = _c.int_value(v_server_version, ProtocolVersion)
         out += _c.P16(v_server_version)
         f = "random"
         v_random = value["random"]
@@ -643,21 +679,29 @@ def _build_ServerHello(value, out, ctx):
         out += v_session_id
         f = "cipher_suite"
         v_cipher_suite = value["cipher_suite"]
-        if v_cipher_suite.__class__ is str:
-            v_cipher_suite = _c.enum_value(CipherSuite, v_cipher_suite)
+        if (
+            v_cipher_suite.__class__ is not CipherSuite
+            and v_cipher_suite.__class__ is not int
+        ):
+            v_cipher_suite = _c.int_value(v_cipher_suite, CipherSuite)
         out += _c.P16(v_cipher_suite)
         f = "compression_method"
         v_compression_method = value["compression_method"]
-        if v_compression_method.__class__ is str:
-            v_compression_method = _c.enum_value(
-                CompressionMethod, v_compression_method
-            )
+        if (
+            v_compression_method.__class__ is not CompressionMethod
+            and v_compression_method.__class__ is not int
+        ):
+            v_compression_method = _c.int_value(v_compression_method, CompressionMethod)
         out.append(v_compression_method)
         if value.get("extensions") is not None:
             f = "extensions"
             v_extensions = value["extensions"]
             start2 = len(out)
             out += b"\x00\x00"
+            if v_extensions.__class__ is not list and isinstance(
+                v_extensions, _c.NOT_A_LIST
+            ):
+                raise _c.not_a_list(v_extensions)
             for i4, item3 in enumerate(v_extensions):
                 try:
                     _build_Extension(item3, out, ctx)
@@ -784,11 +828,17 @@ def _parse_Certificate(buf, pos, end, ctx):
 
 
 def _build_Certificate(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"certificate_list"})
     f = "certificate_list"
     try:
         v_certificate_list = value["certificate_list"]
         start1 = len(out)
         out += b"\x00\x00\x00"
+        if v_certificate_list.__class__ is not list and isinstance(
+            v_certificate_list, _c.NOT_A_LIST
+        ):
+            raise _c.not_a_list(v_certificate_list)
         for i3, item2 in enumerate(v_certificate_list):
             try:
                 n4 = len(item2)
@@ -890,16 +940,24 @@ def _build_ECParameters(value, out, ctx):
     f = "curve_type"
     try:
         v_curve_type = value["curve_type"]
-        if v_curve_type.__class__ is str:
-            v_curve_type = _c.enum_value(ECCurveType, v_curve_type)
+        if (
+            v_curve_type.__class__ is not ECCurveType
+            and v_curve_type.__class__ is not int
+        ):
+            v_curve_type = _c.int_value(v_curve_type, ECCurveType)
         out.append(v_curve_type)
         f = ""
         t1 = v_curve_type
         if t1 == 3:
+            if len(value) > 2:
+                _c.check_fields(value, {"curve_type", "namedcurve"})
             f = "namedcurve"
             v_namedcurve = value["namedcurve"]
-            if v_namedcurve.__class__ is str:
-                v_namedcurve = _c.enum_value(NamedGroup, v_namedcurve)
+            if (
+                v_namedcurve.__class__ is not NamedGroup
+                and v_namedcurve.__class__ is not int
+            ):
+                v_namedcurve = _c.int_value(v_namedcurve, NamedGroup)
             out += _c.P16(v_namedcurve)
         else:
             raise _c.no_build_case(t1, "ECCurveType")
@@ -951,6 +1009,8 @@ def _parse_ECPoint(buf, pos, end, ctx):
 
 
 def _build_ECPoint(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"point"})
     f = "point"
     try:
         v_point = value["point"]
@@ -1005,6 +1065,8 @@ def _parse_ServerECDHParams(buf, pos, end, ctx):
 
 
 def _build_ServerECDHParams(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"curve_params", "public"})
     f = "curve_params"
     try:
         v_curve_params = value["curve_params"]
@@ -1110,14 +1172,18 @@ def _build_ServerKeyExchange(value, out, ctx):
             raise _c.build_missing("key_exchange_algorithm")
         t1 = p2
         if t1 == 2:
+            if len(value) > 2:
+                _c.check_fields(value, {"params", "signed_params"})
             f = "params"
             v_params = value["params"]
             _build_ServerECDHParams(v_params, out, ctx)
             f = "signed_params"
             s3 = value["signed_params"]
+            if len(s3) > 2:
+                _c.check_fields(s3, {"algorithm", "signature"})
             alg = s3["algorithm"]
-            if alg.__class__ is str:
-                alg = _c.enum_value(SignatureScheme, alg)
+            if alg.__class__ is not SignatureScheme and alg.__class__ is not int:
+                alg = _c.int_value(alg, SignatureScheme)
             out += _c.P16(alg)
             sig = s3["signature"]
             n4 = len(sig)
@@ -1317,6 +1383,15 @@ def _parse_CertificateRequest(buf, pos, end, ctx):
 
 
 def _build_CertificateRequest(value, out, ctx):
+    if len(value) > 3:
+        _c.check_fields(
+            value,
+            {
+                "certificate_types",
+                "supported_signature_algorithms",
+                "certificate_authorities",
+            },
+        )
     f = "certificate_types"
     try:
         v_certificate_types = value["certificate_types"]
@@ -1342,6 +1417,10 @@ def _build_CertificateRequest(value, out, ctx):
         v_certificate_authorities = value["certificate_authorities"]
         start5 = len(out)
         out += b"\x00\x00"
+        if v_certificate_authorities.__class__ is not list and isinstance(
+            v_certificate_authorities, _c.NOT_A_LIST
+        ):
+            raise _c.not_a_list(v_certificate_authorities)
         for i7, item6 in enumerate(v_certificate_authorities):
             try:
                 n8 = len(item6)
@@ -1383,7 +1462,9 @@ def _parse_ServerHelloDone(buf, pos, end, ctx):
 
 
 def _build_ServerHelloDone(value, out, ctx):
-    del value, out, ctx  # an empty struct has no bytes
+    del out, ctx  # an empty struct has no bytes
+    if value or not (value.__class__ is _Container or value.__class__ is dict):
+        _c.check_empty(value)
 
 
 ServerHelloDone = _Codec(
@@ -1431,11 +1512,16 @@ def _parse_PreMasterSecret(buf, pos, end, ctx):
 
 
 def _build_PreMasterSecret(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"client_version", "random"})
     f = "client_version"
     try:
         v_client_version = value["client_version"]
-        if v_client_version.__class__ is str:
-            v_client_version = _c.enum_value(ProtocolVersion, v_client_version)
+        if (
+            v_client_version.__class__ is not ProtocolVersion
+            and v_client_version.__class__ is not int
+        ):
+            v_client_version = _c.int_value(v_client_version, ProtocolVersion)
         out += _c.P16(v_client_version)
         f = "random"
         v_random = value["random"]
@@ -1488,6 +1574,8 @@ def _parse_EncryptedPreMasterSecret(buf, pos, end, ctx):
 
 
 def _build_EncryptedPreMasterSecret(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"pre_master_secret"})
     f = "pre_master_secret"
     try:
         v_pre_master_secret = value["pre_master_secret"]
@@ -1534,6 +1622,8 @@ def _parse_ClientECDiffieHellmanPublic(buf, pos, end, ctx):
 
 
 def _build_ClientECDiffieHellmanPublic(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"ecdh_Yc"})
     f = "ecdh_Yc"
     try:
         v_ecdh_Yc = value["ecdh_Yc"]
@@ -1590,6 +1680,8 @@ def _parse_ClientKeyExchange(buf, pos, end, ctx):
 
 
 def _build_ClientKeyExchange(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"exchange_keys"})
     f = "exchange_keys"
     try:
         v_exchange_keys = value["exchange_keys"]
@@ -1661,11 +1753,13 @@ def _parse_CertificateVerify(buf, pos, end, ctx):
 
 
 def _build_CertificateVerify(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"algorithm", "signature"})
     f = ""
     try:
         alg = value["algorithm"]
-        if alg.__class__ is str:
-            alg = _c.enum_value(SignatureScheme, alg)
+        if alg.__class__ is not SignatureScheme and alg.__class__ is not int:
+            alg = _c.int_value(alg, SignatureScheme)
         out += _c.P16(alg)
         sig = value["signature"]
         n1 = len(sig)
@@ -1720,11 +1814,13 @@ def _parse_Finished(buf, pos, end, ctx):
 
 
 def _build_Finished(value, out, ctx):
+    if len(value) > 1:
+        _c.check_fields(value, {"verify_data"})
     f = "verify_data"
     try:
         v_verify_data = value["verify_data"]
         p1 = ctx.get("verify_data_length")
-        if len(v_verify_data) != p1:
+        if p1.__class__ is not int or len(v_verify_data) != p1:
             raise _c.wrong_param_size("verify_data_length", p1, len(v_verify_data))
         out += v_verify_data
     except _CodecError as e:
@@ -1782,9 +1878,13 @@ def _parse_NewSessionTicket(buf, pos, end, ctx):
 
 
 def _build_NewSessionTicket(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"ticket_lifetime_hint", "ticket"})
     f = "ticket_lifetime_hint"
     try:
         v_ticket_lifetime_hint = value["ticket_lifetime_hint"]
+        if v_ticket_lifetime_hint.__class__ is not int:
+            v_ticket_lifetime_hint = _c.int_value(v_ticket_lifetime_hint)
         out += _c.P32(v_ticket_lifetime_hint)
         f = "ticket"
         v_ticket = value["ticket"]
@@ -1907,11 +2007,16 @@ def _parse_CertificateStatus(buf, pos, end, ctx):
 
 
 def _build_CertificateStatus(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"status_type", "response"})
     f = "status_type"
     try:
         v_status_type = value["status_type"]
-        if v_status_type.__class__ is str:
-            v_status_type = _c.enum_value(CertificateStatusType, v_status_type)
+        if (
+            v_status_type.__class__ is not CertificateStatusType
+            and v_status_type.__class__ is not int
+        ):
+            v_status_type = _c.int_value(v_status_type, CertificateStatusType)
         out.append(v_status_type)
         f = "response"
         v_response = value["response"]
@@ -2008,11 +2113,16 @@ def _parse_Handshake(buf, pos, end, ctx):
 
 
 def _build_Handshake(value, out, ctx):
+    if len(value) > 2 and (len(value) > 3 or "length" not in value):
+        _c.check_fields(value, {"msg_type", "length", "body"})
     f = "msg_type"
     try:
         v_msg_type = value["msg_type"]
-        if v_msg_type.__class__ is str:
-            v_msg_type = _c.enum_value(HandshakeType, v_msg_type)
+        if (
+            v_msg_type.__class__ is not HandshakeType
+            and v_msg_type.__class__ is not int
+        ):
+            v_msg_type = _c.int_value(v_msg_type, HandshakeType)
         out.append(v_msg_type)
         ctx = ctx.copy()
         ctx["msg_type"] = v_msg_type

@@ -124,16 +124,21 @@ def _parse_TLSPlaintext(buf, pos, end, ctx):
 
 
 def _build_TLSPlaintext(value, out, ctx):
+    if len(value) > 3 and (len(value) > 4 or "length" not in value):
+        _c.check_fields(value, {"type", "version", "length", "fragment"})
     f = "type"
     try:
         v_type = value["type"]
-        if v_type.__class__ is str:
-            v_type = _c.enum_value(ContentType, v_type)
+        if v_type.__class__ is not ContentType and v_type.__class__ is not int:
+            v_type = _c.int_value(v_type, ContentType)
         out.append(v_type)
         f = "version"
         v_version = value["version"]
-        if v_version.__class__ is str:
-            v_version = _c.enum_value(ProtocolVersion, v_version)
+        if (
+            v_version.__class__ is not ProtocolVersion
+            and v_version.__class__ is not int
+        ):
+            v_version = _c.int_value(v_version, ProtocolVersion)
         out += _c.P16(v_version)
         f = "length"
         at_length = len(out)
@@ -217,16 +222,21 @@ def _parse_TLSCiphertext(buf, pos, end, ctx):
 
 
 def _build_TLSCiphertext(value, out, ctx):
+    if len(value) > 3 and (len(value) > 4 or "length" not in value):
+        _c.check_fields(value, {"type", "version", "length", "fragment"})
     f = "type"
     try:
         v_type = value["type"]
-        if v_type.__class__ is str:
-            v_type = _c.enum_value(ContentType, v_type)
+        if v_type.__class__ is not ContentType and v_type.__class__ is not int:
+            v_type = _c.int_value(v_type, ContentType)
         out.append(v_type)
         f = "version"
         v_version = value["version"]
-        if v_version.__class__ is str:
-            v_version = _c.enum_value(ProtocolVersion, v_version)
+        if (
+            v_version.__class__ is not ProtocolVersion
+            and v_version.__class__ is not int
+        ):
+            v_version = _c.int_value(v_version, ProtocolVersion)
         out += _c.P16(v_version)
         f = "length"
         at_length = len(out)
@@ -297,11 +307,13 @@ def _parse_GenericBlockCipher(buf, pos, end, ctx):
 
 
 def _build_GenericBlockCipher(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"IV", "block_ciphered"})
     f = "IV"
     try:
         v_IV = value["IV"]
         p1 = ctx.get("record_iv_length")
-        if len(v_IV) != p1:
+        if p1.__class__ is not int or len(v_IV) != p1:
             raise _c.wrong_param_size("record_iv_length", p1, len(v_IV))
         out += v_IV
         f = "block_ciphered"
@@ -361,11 +373,13 @@ def _parse_GenericAEADCipher(buf, pos, end, ctx):
 
 
 def _build_GenericAEADCipher(value, out, ctx):
+    if len(value) > 2:
+        _c.check_fields(value, {"nonce_explicit", "aead_ciphered"})
     f = "nonce_explicit"
     try:
         v_nonce_explicit = value["nonce_explicit"]
         p1 = ctx.get("record_iv_length")
-        if len(v_nonce_explicit) != p1:
+        if p1.__class__ is not int or len(v_nonce_explicit) != p1:
             raise _c.wrong_param_size("record_iv_length", p1, len(v_nonce_explicit))
         out += v_nonce_explicit
         f = "aead_ciphered"

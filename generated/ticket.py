@@ -86,6 +86,8 @@ def _parse_ticket(buf, pos, end, ctx):
 
 
 def _build_ticket(value, out, ctx):
+    if len(value) > 4:
+        _c.check_fields(value, {"key_name", "iv", "encrypted_state", "mac"})
     f = "key_name"
     try:
         v_key_name = value["key_name"]
@@ -231,20 +233,32 @@ def _build_ClientIdentity(value, out, ctx):
     f = "client_authentication_type"
     try:
         v_client_authentication_type = value["client_authentication_type"]
-        if v_client_authentication_type.__class__ is str:
-            v_client_authentication_type = _c.enum_value(
-                ClientAuthenticationType, v_client_authentication_type
+        if (
+            v_client_authentication_type.__class__ is not ClientAuthenticationType
+            and v_client_authentication_type.__class__ is not int
+        ):
+            v_client_authentication_type = _c.int_value(
+                v_client_authentication_type, ClientAuthenticationType
             )
         out.append(v_client_authentication_type)
         f = ""
         t1 = v_client_authentication_type
         if t1 == 0:
-            pass
+            if len(value) > 1:
+                _c.check_fields(value, {"client_authentication_type"})
         elif t1 == 1:
+            if len(value) > 2:
+                _c.check_fields(
+                    value, {"client_authentication_type", "certificate_list"}
+                )
             f = "certificate_list"
             v_certificate_list = value["certificate_list"]
             start2 = len(out)
             out += b"\x00\x00\x00"
+            if v_certificate_list.__class__ is not list and isinstance(
+                v_certificate_list, _c.NOT_A_LIST
+            ):
+                raise _c.not_a_list(v_certificate_list)
             for i4, item3 in enumerate(v_certificate_list):
                 try:
                     n5 = len(item3)
@@ -264,6 +278,8 @@ def _build_ClientIdentity(value, out, ctx):
             out[start2 + 1] = n6 >> 8 & 255
             out[start2 + 2] = n6 & 255
         elif t1 == 2:
+            if len(value) > 2:
+                _c.check_fields(value, {"client_authentication_type", "psk_identity"})
             f = "psk_identity"
             v_psk_identity = value["psk_identity"]
             n7 = len(v_psk_identity)
@@ -425,23 +441,46 @@ def _parse_StatePlaintext(buf, pos, end, ctx):
 
 
 def _build_StatePlaintext(value, out, ctx):
+    if len(value) > 10:
+        _c.check_fields(
+            value,
+            {
+                "protocol_version",
+                "cipher_suite",
+                "compression_method",
+                "master_secret",
+                "client_identity",
+                "timestamp",
+                "master_secret_kind",
+                "lifetime",
+                "server_name",
+                "alpn_protocol",
+            },
+        )
     f = "protocol_version"
     try:
         v_protocol_version = value["protocol_version"]
-        if v_protocol_version.__class__ is str:
-            v_protocol_version = _c.enum_value(ProtocolVersion, v_protocol_version)
+        if (
+            v_protocol_version.__class__ is not ProtocolVersion
+            and v_protocol_version.__class__ is not int
+        ):
+            v_protocol_version = _c.int_value(v_protocol_version, ProtocolVersion)
         out += _c.P16(v_protocol_version)
         f = "cipher_suite"
         v_cipher_suite = value["cipher_suite"]
-        if v_cipher_suite.__class__ is str:
-            v_cipher_suite = _c.enum_value(CipherSuite, v_cipher_suite)
+        if (
+            v_cipher_suite.__class__ is not CipherSuite
+            and v_cipher_suite.__class__ is not int
+        ):
+            v_cipher_suite = _c.int_value(v_cipher_suite, CipherSuite)
         out += _c.P16(v_cipher_suite)
         f = "compression_method"
         v_compression_method = value["compression_method"]
-        if v_compression_method.__class__ is str:
-            v_compression_method = _c.enum_value(
-                CompressionMethod, v_compression_method
-            )
+        if (
+            v_compression_method.__class__ is not CompressionMethod
+            and v_compression_method.__class__ is not int
+        ):
+            v_compression_method = _c.int_value(v_compression_method, CompressionMethod)
         out.append(v_compression_method)
         f = "master_secret"
         v_master_secret = value["master_secret"]
@@ -453,14 +492,21 @@ def _build_StatePlaintext(value, out, ctx):
         _build_ClientIdentity(v_client_identity, out, ctx)
         f = "timestamp"
         v_timestamp = value["timestamp"]
+        if v_timestamp.__class__ is not int:
+            v_timestamp = _c.int_value(v_timestamp)
         out += _c.P32(v_timestamp)
         f = "master_secret_kind"
         v_master_secret_kind = value["master_secret_kind"]
-        if v_master_secret_kind.__class__ is str:
-            v_master_secret_kind = _c.enum_value(MasterSecretKind, v_master_secret_kind)
+        if (
+            v_master_secret_kind.__class__ is not MasterSecretKind
+            and v_master_secret_kind.__class__ is not int
+        ):
+            v_master_secret_kind = _c.int_value(v_master_secret_kind, MasterSecretKind)
         out.append(v_master_secret_kind)
         f = "lifetime"
         v_lifetime = value["lifetime"]
+        if v_lifetime.__class__ is not int:
+            v_lifetime = _c.int_value(v_lifetime)
         out += _c.P32(v_lifetime)
         f = "server_name"
         v_server_name = value["server_name"]

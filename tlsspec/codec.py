@@ -13,7 +13,7 @@ import enum
 import importlib
 import re
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from construct import Construct, Container, SizeofError
@@ -165,6 +165,66 @@ def encode_failure(path: str, exc: BaseException) -> EncodeError:
     return EncodeError(reason, path=path)
 
 
+# What a vector of elements wider than a byte refuses: iterating these gives
+# one element per byte (or character), never the values meant.
+NOT_A_LIST = (bytes, bytearray, memoryview, str)
+
+
+def not_a_list(value: object) -> EncodeError:
+    return EncodeError(
+        f"expected a list or tuple of elements, got {type(value).__name__}"
+    )
+
+
+def int_value(value: object, enum_cls: type[enum.IntEnum] | None = None) -> int:
+    """``value`` as an integer field takes it: an int, a member or a name.
+
+    Generated code calls this only for a value whose class is not ``int``
+    (nor the field's own enum), so plain ints stay on the fast path.
+    """
+    if enum_cls is not None and value.__class__ is str:
+        return enum_value(enum_cls, value)  # type: ignore[arg-type]
+    # bool is an int subclass, but True is no number of the wire format; the
+    # engine's own settings refuse it the same way.
+    if isinstance(value, int) and value.__class__ is not bool:
+        return value
+    raise wrong_int_type(value, enum_cls)
+
+
+def wrong_int_type(value: object, enum_cls: type[enum.IntEnum] | None) -> EncodeError:
+    expected = f"an int or a name from {enum_cls.__name__}" if enum_cls else "an int"
+    return EncodeError(f"expected {expected}, got {type(value).__name__}")
+
+
+def check_fields(value: object, fields: Collection[str]) -> None:
+    """Refuse a value with a key that is none of ``fields``.
+
+    Generated code calls this only when the value holds more keys than the
+    fields build always reads. Keys starting with ``_`` are construct's own
+    (a Container parsed by construct carries ``_io``) and are passed over,
+    as construct's Container equality does.
+    """
+    if not isinstance(value, Mapping):
+        raise EncodeError(f"expected a mapping of fields, got {type(value).__name__}")
+    extra = sorted(
+        repr(k)
+        for k in value
+        if k not in fields and not (isinstance(k, str) and k.startswith("_"))
+    )
+    if extra:
+        many = "s" if len(extra) > 1 else ""
+        raise EncodeError(f"unknown field{many} {', '.join(extra)}")
+
+
+def check_empty(value: object) -> None:
+    """Refuse anything but an empty mapping for an empty struct."""
+    if not isinstance(value, Mapping):
+        raise EncodeError(
+            f"an empty struct takes an empty mapping, got {type(value).__name__}"
+        )
+    check_fields(value, ())
+
+
 def fixed_differs(fixed: bytes) -> EncodeError:
     return EncodeError(f"value must encode as the fixed {fixed.hex()}")
 
@@ -210,6 +270,13 @@ _CACHED_COUNT = 255
 
 
 def pack_list(fmt: str, items: list[Any], enum_cls: type[enum.IntEnum] | None) -> bytes:
+    if (
+        items.__class__ is not list
+        and isinstance(items, NOT_A_LIST)
+        and (fmt != "B" or isinstance(items, str))
+    ):
+        # Bytes stand for a list of one-byte elements only.
+        raise not_a_list(items)
     key = (fmt, len(items))
     pack = _LIST_PACKERS.get(key)
     if pack is None:
@@ -219,9 +286,10 @@ def pack_list(fmt: str, items: list[Any], enum_cls: type[enum.IntEnum] | None) -
     try:
         return pack(*items)
     except struct.error:
-        if enum_cls is None:
-            raise
-    values = [enum_value(enum_cls, i) if isinstance(i, str) else i for i in items]
+        pass
+    # Names become members; anything neither int nor name is named as the
+    # wrong type, and an int out of range fails pack() again below.
+    values = [i if isinstance(i, int) else int_value(i, enum_cls) for i in items]
     return pack(*values)
 
 

@@ -210,6 +210,35 @@ def test_refuses_to_build_lists_with_bad_elements(
     assert (info.value.path, info.value.reason) == ("Listed.items", reason)
 
 
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (True, "expected an int or a name from AlertLevel, got bool"),
+        (2.0, "expected an int or a name from AlertLevel, got float"),
+        (b"fatal", "expected an int or a name from AlertLevel, got bytes"),
+    ],
+    ids=["bool", "float", "bytes"],
+)
+def test_refuses_to_build_an_enum_field_from_another_type(
+    spec: ModuleType, given: object, reason: str
+) -> None:
+    value = spec.Enums.parse(bytes.fromhex(KNOWN))
+    value["level"] = given
+    with pytest.raises(EncodeError) as info:
+        spec.Enums.build(value)
+    assert (info.value.path, info.value.reason) == ("Enums.level", reason)
+
+
+def test_refuses_to_build_a_list_element_of_another_type(compile_spec) -> None:
+    spec = compile_spec(LIST_SPEC)
+    with pytest.raises(EncodeError) as info:
+        spec.Listed.build({"items": ["a", 2.5]})
+    assert (info.value.path, info.value.reason) == (
+        "Listed.items",
+        "expected an int or a name from Small, got float",
+    )
+
+
 LIST_SPEC = """\
 enum { a(1), b(2), (0xFFFF) } Small;
 struct { Small items<0..2^8-1>; } Listed;

@@ -124,3 +124,21 @@ def test_braced_value_fills_a_uint16_alias(compile_spec) -> None:
     with pytest.raises(DecodeError) as info:
         spec.Hello.parse(b"\x03\x01")
     assert (info.value.alert, info.value.path) == ("illegal_parameter", "Hello.version")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("struct { uint8 x = 300; } A;\n", "value 300 does not fit uint8 (1 byte)"),
+        (
+            "struct { uint16 x = 70000; } A;\n",
+            "value 70000 does not fit uint16 (2 bytes)",
+        ),
+    ],
+    ids=["one-byte", "two-bytes"],
+)
+def test_fixed_value_too_large_for_its_type_is_a_compile_error(
+    compile_error, text: str, message: str
+) -> None:
+    err = compile_error(text)
+    assert (err.message, err.hint) == (message, "use a smaller value")

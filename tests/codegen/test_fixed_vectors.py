@@ -126,3 +126,21 @@ def test_size_not_a_multiple_of_the_element_is_a_compile_error(
     err = compile_error(text)
     assert (err.pos.line, err.pos.col) == (line, col)
     assert "not a multiple" in err.message
+
+
+@pytest.mark.parametrize(
+    ("length", "data"),
+    [(12.0, VERIFY_DATA), (True, VERIFY_DATA[:1]), ("12", VERIFY_DATA), (-1, b"")],
+    ids=["float", "bool", "str", "negative"],
+)
+def test_build_checks_the_size_parameter_as_parse_does(
+    spec: ModuleType, length: object, data: bytes
+) -> None:
+    # 12.0 and True compare equal to lengths; parse refuses them all the same.
+    reason = f"parameter verify_data_length={length!r} must be a non-negative int"
+    with pytest.raises(EncodeError) as built:
+        spec.Finished.build({"verify_data": data}, verify_data_length=length)
+    with pytest.raises(DecodeError) as parsed:
+        spec.Finished.parse(data, verify_data_length=length)
+    assert (built.value.path, built.value.reason) == ("Finished.verify_data", reason)
+    assert (parsed.value.path, parsed.value.reason) == ("Finished.verify_data", reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from types import ModuleType
 
 import pytest
@@ -116,3 +117,34 @@ def test_refuses_to_build_values_that_do_not_fit(
     with pytest.raises(EncodeError) as info:
         getattr(spec, name).build(value)
     assert info.value.path == path
+
+
+@pytest.mark.parametrize("field", ["u8", "u16", "u24", "u32", "u64"])
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("5", "expected an int, got str"),
+        (5.5, "expected an int, got float"),
+        (5.0, "expected an int, got float"),
+        (True, "expected an int, got bool"),
+        (None, "expected an int, got NoneType"),
+    ],
+    ids=["str", "float", "integral-float", "bool", "none"],
+)
+def test_refuses_to_build_an_integer_field_from_another_type(
+    spec: ModuleType, field: str, given: object, reason: str
+) -> None:
+    # Not "out of range": the value is no integer at all. A bool is refused
+    # too, though Python counts it as one.
+    value = {"u8": 0, "u16": 0, "u24": 0, "u32": 0, "u64": 0, field: given}
+    with pytest.raises(EncodeError) as info:
+        spec.Widths.build(value)
+    assert (info.value.path, info.value.reason) == (f"Widths.{field}", reason)
+
+
+def test_an_int_enum_member_builds_an_integer_field(spec: ModuleType) -> None:
+    class Version(enum.IntEnum):
+        tls12 = 0x0303
+
+    value = {"u8": 1, "u16": Version.tls12, "u24": 0, "u32": 0, "u64": 0}
+    assert spec.Widths.build(value)[1:3] == b"\x03\x03"

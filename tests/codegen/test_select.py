@@ -234,6 +234,70 @@ def test_refuses_to_build_a_variant_its_tag_does_not_select(
     assert info.value.path == path
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "path", "reason"),
+    [
+        (
+            "Named",
+            {"tag": 4, "body": b"\x01\x02\x03"},
+            "Named.body",
+            "an empty struct takes an empty mapping, got bytes",
+        ),
+        (
+            "Named",
+            {"tag": 4, "body": 12345},
+            "Named.body",
+            "an empty struct takes an empty mapping, got int",
+        ),
+        (
+            "Named",
+            {"tag": 4, "body": {"two": 9}},
+            "Named.body",
+            "unknown field 'two'",
+        ),
+        (
+            "Named",
+            {"tag": 2, "body": {"two": 9, "three": 8, "x": 1}},
+            "Named.body",
+            "unknown field 'x'",
+        ),
+        (
+            "Merged",
+            {"tag": 1, "one": 7, "x": 1},
+            "Merged",
+            "unknown field 'x'",
+        ),
+        (
+            "Merged",
+            {"tag": 4, "one": 7},
+            "Merged",
+            "unknown field 'one'",
+        ),
+        (
+            "Merged",
+            {"tag": 1, "one": 7, "two": 9},
+            "Merged",
+            "unknown field 'two'",
+        ),
+    ],
+    ids=[
+        "empty-arm-bytes",
+        "empty-arm-int",
+        "empty-arm-field",
+        "arm",
+        "nameless",
+        "nameless-empty-arm-another-arms-field",
+        "nameless-another-arms-field",
+    ],
+)
+def test_refuses_to_build_fields_the_chosen_arm_does_not_have(
+    spec: ModuleType, name: str, value: dict[str, object], path: str, reason: str
+) -> None:
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build(value)
+    assert (info.value.path, info.value.reason) == (path, reason)
+
+
 TOP_LEVEL = """\
 enum { ecdsa(3), ed25519(7), (255) } SignatureAlgorithm;
 select (SignatureAlgorithm) {
@@ -257,6 +321,15 @@ def test_top_level_select_paths_name_only_spec_fields(compile_spec) -> None:
     with pytest.raises(DecodeError) as info:
         spec.Signature.parse(b"\x01", signature_algorithm="ecdsa")
     assert info.value.path == "Signature.s"
+
+
+def test_top_level_select_refuses_a_field_its_arm_does_not_have(
+    compile_spec,
+) -> None:
+    spec = compile_spec(TOP_LEVEL)
+    with pytest.raises(EncodeError) as info:
+        spec.Signature.build({"r": 1, "s": 2, "t": 3}, signature_algorithm="ecdsa")
+    assert (info.value.path, info.value.reason) == ("Signature", "unknown field 't'")
 
 
 EMPTY_SELECT_HINT = (

@@ -109,6 +109,86 @@ def test_refuses_to_build_without_every_field(
     assert info.value.path == path
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"", "an empty struct takes an empty mapping, got bytes"),
+        (b"\x01\x02\x03", "an empty struct takes an empty mapping, got bytes"),
+        (12345, "an empty struct takes an empty mapping, got int"),
+        ("totally wrong", "an empty struct takes an empty mapping, got str"),
+        (None, "an empty struct takes an empty mapping, got NoneType"),
+        ({"x": 5}, "unknown field 'x'"),
+    ],
+    ids=["empty-bytes", "bytes", "int", "str", "none", "a-field"],
+)
+def test_empty_struct_refuses_any_value_but_an_empty_mapping(
+    spec: ModuleType, value: object, reason: str
+) -> None:
+    # Such a value would otherwise vanish from the output without a word.
+    with pytest.raises(EncodeError) as info:
+        spec.Empty.build(value)
+    assert (info.value.path, info.value.reason) == ("Empty", reason)
+    outer = {"first": 1, "inner": {"b": 2, "c": 3}, "merged": 4, "last": 5}
+    with pytest.raises(EncodeError) as info:
+        spec.Outer.build({**outer, "nothing": value})
+    assert (info.value.path, info.value.reason) == ("Outer.nothing", reason)
+
+
+def test_empty_struct_builds_what_parse_returns(spec: ModuleType) -> None:
+    assert spec.Empty.build(spec.Empty.parse(b"")) == b""
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "reason"),
+    [
+        ({"x": 5}, "Outer", "unknown field 'x'"),
+        ({"y": 1, "x": 5}, "Outer", "unknown fields 'x', 'y'"),
+        ({"inner": {"b": 2, "c": 3, "bb": 4}}, "Outer.inner", "unknown field 'bb'"),
+    ],
+    ids=["extra", "two", "nested"],
+)
+def test_refuses_to_build_a_field_the_struct_does_not_have(
+    spec: ModuleType, value: dict[str, object], path: str, reason: str
+) -> None:
+    # Parse gives exactly the spec's fields, so a stray key is a typo that
+    # would otherwise be dropped in silence.
+    outer = {
+        "first": 1,
+        "inner": {"b": 2, "c": 3},
+        "merged": 4,
+        "nothing": {},
+        "last": 5,
+    }
+    with pytest.raises(EncodeError) as info:
+        spec.Outer.build({**outer, **value})
+    assert (info.value.path, info.value.reason) == (path, reason)
+
+
+def test_keys_starting_with_an_underscore_are_constructs_own(
+    spec: ModuleType,
+) -> None:
+    # A Container parsed by construct carries `_io`; its equality skips such
+    # keys, and so does build.
+    value = {
+        "first": 1,
+        "inner": {"b": 2, "c": 3, "_io": None},
+        "merged": 4,
+        "nothing": {"_io": None},
+        "last": 5,
+        "_io": None,
+    }
+    assert spec.Outer.build(value) == bytes.fromhex("01 02 0003 04 05")
+
+
+def test_refuses_a_value_that_is_no_mapping(spec: ModuleType) -> None:
+    with pytest.raises(EncodeError) as info:
+        spec.Outer.build("first, inner, merged, nothing, last")
+    assert (info.value.path, info.value.reason) == (
+        "Outer",
+        "expected a mapping of fields, got str",
+    )
+
+
 BARE_OPAQUE_HINT = (
     "write 'opaque name<floor..ceiling>;' or 'opaque name[n];'; "
     "'opaque;' stands alone only as a select arm ('case x: opaque;')"

@@ -154,3 +154,111 @@ def test_refuses_to_build_a_length_its_prefix_cannot_hold(
     with pytest.raises(EncodeError) as info:
         getattr(spec, name).build(value)
     assert (info.value.path, info.value.reason) == (path, reason)
+
+
+ELEMENTS = """\
+enum { one(1), (255) } Narrow;
+enum { big(0x1301), (0xFFFF) } Wide;
+struct { uint8 a; } Single;
+
+struct { uint16 v<0..254>; } Shorts16;
+struct { Wide v<0..254>; } Wides;
+struct { uint24 v<0..255>; } Triples;
+struct { uint32 v[8]; } FixedWords;
+struct { Single v<0..255>; } Singles;
+
+struct { opaque v<0..255>; } Raw;
+struct { uint8 v<0..255>; } Octets;
+struct { Narrow v<0..255>; } Narrows;
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["Shorts16", "Wides", "Triples", "FixedWords", "Singles"]
+)
+@pytest.mark.parametrize(
+    "given",
+    [bytes(8), bytearray(8), memoryview(bytes(8)), "\x00" * 8],
+    ids=["bytes", "bytearray", "memoryview", "str"],
+)
+def test_refuses_bytes_for_a_vector_of_elements_wider_than_a_byte(
+    compile_spec, name: str, given: object
+) -> None:
+    # Iterated, bytes give one element per byte: b"\x00\x17" would build
+    # the elements 0 and 23 rather than 0x0017.
+    spec = compile_spec(ELEMENTS)
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build({"v": given})
+    assert (info.value.path, info.value.reason) == (
+        f"{name}.v",
+        f"expected a list or tuple of elements, got {type(given).__name__}",
+    )
+
+
+@pytest.mark.parametrize("name", ["Raw", "Octets", "Narrows"])
+@pytest.mark.parametrize(
+    "given",
+    [b"\x01\x02", bytearray(b"\x01\x02"), memoryview(b"\x01\x02")],
+    ids=["bytes", "bytearray", "memoryview"],
+)
+def test_bytes_still_build_a_vector_of_one_byte_elements(
+    compile_spec, name: str, given: object
+) -> None:
+    spec = compile_spec(ELEMENTS)
+    assert getattr(spec, name).build({"v": given}) == b"\x02\x01\x02"
+
+
+@pytest.mark.parametrize("name", ["Octets", "Narrows"])
+def test_refuses_a_str_for_a_vector_of_one_byte_integers(
+    compile_spec, name: str
+) -> None:
+    spec = compile_spec(ELEMENTS)
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build({"v": "\x01\x02"})
+    assert (info.value.path, info.value.reason) == (
+        f"{name}.v",
+        "expected a list or tuple of elements, got str",
+    )
+
+
+def test_a_tuple_builds_like_a_list(compile_spec) -> None:
+    spec = compile_spec(ELEMENTS)
+    assert spec.Wides.build({"v": (0x1301, "big")}) == bytes.fromhex("04 1301 1301")
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        (
+            "struct { uint16 x<3..3>; } A;\n",
+            "no whole number of uint16 elements (2 bytes each) fits <3..3>",
+            "the bounds count bytes, not elements: take in a multiple of 2, "
+            "e.g. <2..4>",
+        ),
+        (
+            "struct { uint32 y<1..3>; } B;\n",
+            "no whole number of uint32 elements (4 bytes each) fits <1..3>",
+            "the bounds count bytes, not elements: take in a multiple of 4, "
+            "e.g. <0..4>",
+        ),
+    ],
+    ids=["uint16-3..3", "uint32-1..3"],
+)
+def test_bounds_no_whole_number_of_elements_fits_are_a_compile_error(
+    compile_error, text: str, message: str, hint: str
+) -> None:
+    # Parse would refuse every length and build every list.
+    err = compile_error(text)
+    assert (err.pos.line, err.pos.col) == (1, 18)
+    assert (err.message, err.hint) == (message, hint)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["struct { uint16 x<3..4>; } A;\n", "struct { uint32 y<0..3>; } B;\n"],
+    ids=["one-element-fits", "only-empty-fits"],
+)
+def test_bounds_a_whole_number_of_elements_fits_compile(
+    compile_spec, text: str
+) -> None:
+    assert compile_spec(text) is not None
