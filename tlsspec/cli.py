@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from tlsspec.codegen.diagnostics import SpecErrors
-
 if TYPE_CHECKING:
     # The object add_subparsers returns, which makes each command's parser.
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -303,6 +301,7 @@ def _parse_arguments(parse: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace, out: _Output, err: _Output) -> int:
+    from tlsspec.codegen.diagnostics import SpecErrors
     from tlsspec.codegen.generate import check_output, compile_specs, write_output
 
     try:

@@ -165,9 +165,11 @@ def encode_failure(path: str, exc: BaseException) -> EncodeError:
     return EncodeError(reason, path=path)
 
 
-# What a vector of elements wider than a byte refuses: iterating these gives
-# one element per byte (or character), never the values meant.
-NOT_A_LIST = (bytes, bytearray, memoryview, str)
+# What a vector refuses: iterating these gives one element per byte (or
+# character), never the values meant, or elements in no particular order.
+# Bytes still stand for a vector of one-byte elements.
+NOT_A_LIST = (bytes, bytearray, memoryview, str, set, frozenset, dict)
+_BYTE_STRINGS = (bytes, bytearray, memoryview)
 
 
 def not_a_list(value: object) -> EncodeError:
@@ -273,9 +275,8 @@ def pack_list(fmt: str, items: list[Any], enum_cls: type[enum.IntEnum] | None) -
     if (
         items.__class__ is not list
         and isinstance(items, NOT_A_LIST)
-        and (fmt != "B" or isinstance(items, str))
+        and (fmt != "B" or not isinstance(items, _BYTE_STRINGS))
     ):
-        # Bytes stand for a list of one-byte elements only.
         raise not_a_list(items)
     key = (fmt, len(items))
     pack = _LIST_PACKERS.get(key)
@@ -407,6 +408,7 @@ class Codec(Construct):  # type: ignore[misc]
 
         Raises:
             DecodeError: The bytes are malformed, truncated or overlong.
+            TypeError: ``data`` is not bytes, bytearray or memoryview.
         """
         if type(data) is bytes:
             buf = data

@@ -262,3 +262,22 @@ def test_bounds_a_whole_number_of_elements_fits_compile(
     compile_spec, text: str
 ) -> None:
     assert compile_spec(text) is not None
+
+
+@pytest.mark.parametrize("name", ["Octets", "Narrows", "Wides", "Triples", "Singles"])
+@pytest.mark.parametrize(
+    "given",
+    [{1, 2}, frozenset({1, 2}), {1: "a", 2: "b"}],
+    ids=["set", "frozenset", "dict"],
+)
+def test_refuses_unordered_collections_for_any_vector(
+    compile_spec, name: str, given: object
+) -> None:
+    # A preference list built from a set would go out in hash order.
+    spec = compile_spec(ELEMENTS)
+    with pytest.raises(EncodeError) as info:
+        getattr(spec, name).build({"v": given})
+    assert (info.value.path, info.value.reason) == (
+        f"{name}.v",
+        f"expected a list or tuple of elements, got {type(given).__name__}",
+    )
