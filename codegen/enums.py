@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlsspec.codegen import syntax as ast
-from tlsspec.codegen.diagnostics import Pos
+from tlsspec.codegen.diagnostics import Pos, byte_count
 from tlsspec.codegen.model import (
     MAX_BOUND,
     EnumMember,
@@ -160,10 +160,10 @@ class EnumRules:
             self.error(
                 item.pos,
                 f"'extend enum' value {value} of {item.name!r} would widen "
-                f"{enum.name} from {_bytes(width)} to {_bytes(wider)}",
+                f"{enum.name} from {byte_count(width)} to {byte_count(wider)}",
                 f"add a width marker to {enum.name}'s declaration: "
-                f"({256**wider - 1}) makes it {_bytes(wider)}; with "
-                f"({256**width - 1}) it stays {_bytes(width)} and the value "
+                f"({256**wider - 1}) makes it {byte_count(wider)}; with "
+                f"({256**width - 1}) it stays {byte_count(width)} and the value "
                 "must fit",
             )
         return width
@@ -272,7 +272,3 @@ class _Values:
     # Each value item and its (largest) value, in spec order.
     tops: list[tuple[ast.EnumItem, int]] = field(default_factory=list)
     width_marker: tuple[int, Pos] | None = None
-
-
-def _bytes(width: int) -> str:
-    return f"{width} byte{'s' if width > 1 else ''}"

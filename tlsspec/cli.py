@@ -578,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Both streams are finished, whatever the first says.
     lost = [out.finish(), err.finish()]
     if out.error is not None:
-        reason = _reason(out.error)
+        reason = out.error.strerror or out.error
         print(f"{_program(argv)}: cannot write output: {reason}", file=err)
         err.finish()
     return 1 if status == 0 and any(lost) else status
@@ -600,10 +600,6 @@ def _interrupted(error: BaseException) -> bool:
             return True
         seen = seen.__context__
     return False
-
-
-def _reason(error: OSError) -> str:
-    return error.strerror or str(error)
 
 
 def _run(argv: list[str], out: _Output, err: _Output) -> int:

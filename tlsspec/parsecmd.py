@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from tlsspec.codec import Codec
+from tlsspec.codec import Codec, byte_count
 from tlsspec.errors import DecodeError
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def _show_scalar(value: Any) -> str:
     if isinstance(value, bytes):
         shown = value[:BYTES_SHOWN].hex()
         more = "..." if len(value) > BYTES_SHOWN else ""
-        return f"{shown}{more} ({_bytes(len(value))})"
+        return f"{shown}{more} ({byte_count(len(value))})"
     if value is None:
         return "absent"
     return repr(value)
@@ -429,7 +429,7 @@ def _show_records(
     if len(stream.buffer):
         _report(
             DecodeError(
-                f"the stream ends {_bytes(len(stream.buffer))} into a handshake "
+                f"the stream ends {byte_count(len(stream.buffer))} into a handshake "
                 "message",
                 path="Handshake",
                 offset=len(data),
@@ -481,7 +481,7 @@ class _RecordStream:
         except DecodeError as e:
             # Only a record cut short fails here: type and version are
             # open enums, and the fragment is as long as the header says.
-            after = f" ({_bytes(len(data) - pos)} after the last whole record)"
+            after = f" ({byte_count(len(data) - pos)} after the last whole record)"
             cut = DecodeError(e.reason + after, path=e.path, offset=e.offset)
             _report(cut, self.err)
             return None
@@ -489,7 +489,7 @@ class _RecordStream:
         name = getattr(content_type, "name", str(content_type))
         print(
             f"record {self.count} @{pos}: {name}, version "
-            f"0x{record['version']:04x}, {_bytes(len(fragment))}",
+            f"0x{record['version']:04x}, {byte_count(len(fragment))}",
             file=self.out,
         )
         self.count += 1
@@ -587,7 +587,7 @@ def _sealed_protection() -> RecordProtection:
         def _seal(
             self, seq: int, content_type: int, plaintext: bytes | memoryview
         ) -> tuple[bytes, bytes]:
-            raise NotImplementedError("parse never sends records")
+            raise AssertionError("parse never sends records")
 
         def _open(
             self, seq: int, content_type: int, fragment: bytes | memoryview
@@ -680,16 +680,12 @@ def _change_cipher_spec_problem(
     # split around it would straddle two key epochs.
     if partial:
         return DecodeError(
-            f"arrives after {_bytes(partial)} of an unfinished handshake message",
+            f"arrives after {byte_count(partial)} of an unfinished handshake message",
             path="ChangeCipherSpec",
             offset=offset,
             alert="unexpected_message",
         )
     return None
-
-
-def _bytes(count: int) -> str:
-    return f"{count} byte" if count == 1 else f"{count} bytes"
 
 
 def _key_exchange(server_hello: bytes) -> str:

@@ -260,35 +260,31 @@ def no_common_group(pair: Pair) -> tuple[Victim, bytes]:
     return pair.server, _hello_with([*extensions, groups])
 
 
-def two_host_names(pair: Pair) -> tuple[Victim, bytes]:
-    names = [{"name_type": 0, "name": b"a.example"}, {"name_type": 0, "name": b"b"}]
-    sni = extension(_E.server_name, {"server_name_list": names})
+def _hello_naming(pair: Pair, *names: bytes) -> tuple[Victim, bytes]:
+    entries = [{"name_type": 0, "name": name} for name in names]
+    sni = extension(_E.server_name, {"server_name_list": entries})
     return pair.server, _hello_with([sni, *default_client_extensions()])
+
+
+def two_host_names(pair: Pair) -> tuple[Victim, bytes]:
+    return _hello_naming(pair, b"a.example", b"b")
 
 
 def host_name_with_nul(pair: Pair) -> tuple[Victim, bytes]:
-    names = [{"name_type": 0, "name": b"local\x00host"}]
-    sni = extension(_E.server_name, {"server_name_list": names})
-    return pair.server, _hello_with([sni, *default_client_extensions()])
+    return _hello_naming(pair, b"local\x00host")
 
 
 def host_name_with_newline(pair: Pair) -> tuple[Victim, bytes]:
     # A forged log line after the name, then an escape clearing a terminal.
-    names = [{"name_type": 0, "name": b"evil\nFAKE LOG LINE\x1b[2J"}]
-    sni = extension(_E.server_name, {"server_name_list": names})
-    return pair.server, _hello_with([sni, *default_client_extensions()])
+    return _hello_naming(pair, b"evil\nFAKE LOG LINE\x1b[2J")
 
 
 def host_name_with_space(pair: Pair) -> tuple[Victim, bytes]:
-    names = [{"name_type": 0, "name": b"local host"}]
-    sni = extension(_E.server_name, {"server_name_list": names})
-    return pair.server, _hello_with([sni, *default_client_extensions()])
+    return _hello_naming(pair, b"local host")
 
 
 def host_name_not_ascii(pair: Pair) -> tuple[Victim, bytes]:
-    names = [{"name_type": 0, "name": "bücher.example".encode()}]
-    sni = extension(_E.server_name, {"server_name_list": names})
-    return pair.server, _hello_with([sni, *default_client_extensions()])
+    return _hello_naming(pair, "bücher.example".encode())
 
 
 def zero_x25519_point(pair: Pair) -> tuple[Victim, bytes]:

@@ -67,11 +67,13 @@ def _resume(
     identity: TlsIdentity,
     ring: TicketKeyRing | None,
     clock: FixedClock,
-    session: Session,
+    session: Session | None,
+    *,
+    client: ClientConfig | None = None,
     **server_options: object,
 ) -> Pair:
     pair = make_pair(
-        client_config(identity, clock=clock),
+        client or client_config(identity, clock=clock),
         server_config(identity, ring=ring, clock=clock, **server_options),
         session=session,
     )
@@ -423,20 +425,6 @@ def test_client_drops_its_session_after_a_fatal_alert() -> None:
     assert pair.client.session is None
 
 
-def _resume_with(
-    identity: TlsIdentity,
-    ring: TicketKeyRing,
-    clock: FixedClock,
-    session: Session,
-    config: ClientConfig,
-) -> Pair:
-    pair = make_pair(
-        config, server_config(identity, ring=ring, clock=clock), session=session
-    )
-    pair.handshake()
-    return pair
-
-
 def test_a_session_records_the_anchors_that_verified_the_server() -> None:
     identity = make_rsa_identity()
     ring, clock = _ring(), clock_for(identity)
@@ -461,8 +449,12 @@ def test_a_session_from_an_unverified_connection_is_not_resumed_by_a_verifier(
     assert unverified is not None and unverified.trust_digest == b""
 
     with caplog.at_level(logging.DEBUG, logger="tlsspec"):
-        pair = _resume_with(
-            identity, ring, clock, unverified, client_config(identity, clock=clock)
+        pair = _resume(
+            identity,
+            ring,
+            clock,
+            unverified,
+            client=client_config(identity, clock=clock),
         )
 
     # A full handshake, so the certificate is verified this time.
@@ -477,7 +469,7 @@ def test_a_session_verified_under_other_anchors_is_not_resumed() -> None:
     wider = client_config(identity, clock=clock)
     wider = dataclasses.replace(wider, trust_anchors=(identity.ca_cert, other.ca_cert))
 
-    pair = _resume_with(identity, ring, clock, session, wider)
+    pair = _resume(identity, ring, clock, session, client=wider)
 
     assert not pair.complete("client").resumed
     assert pair.complete("client").session is not None
@@ -491,12 +483,12 @@ def test_the_same_anchors_in_another_order_still_resume() -> None:
         client_config(identity, clock=clock),
         trust_anchors=(identity.ca_cert, other.ca_cert),
     )
-    pair = _resume_with(identity, ring, clock, None, first)  # type: ignore[arg-type]
+    pair = _resume(identity, ring, clock, None, client=first)
     session = pair.complete("client").session
     assert session is not None
 
     again = dataclasses.replace(first, trust_anchors=(other.ca_cert, identity.ca_cert))
-    pair = _resume_with(identity, ring, clock, session, again)
+    pair = _resume(identity, ring, clock, session, client=again)
 
     assert pair.complete("client").resumed
 
@@ -507,7 +499,7 @@ def test_a_client_that_does_not_verify_may_resume_a_verified_session() -> None:
     session = _first_session(identity, ring, clock)
     lax = client_config(identity, clock=clock, verify=False)
 
-    pair = _resume_with(identity, ring, clock, session, lax)
+    pair = _resume(identity, ring, clock, session, client=lax)
 
     assert pair.complete("client").resumed
     # Still verified once: a verifying client may take it back.
